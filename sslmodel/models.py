@@ -1,0 +1,88 @@
+"""Inpainting architectures, reachable by name from a small registry.
+
+Every model maps (images, holes) to a reconstruction:
+    images: float (N, 3, H, W) in [0, 1]; the pixels under the holes are never looked at.
+    holes:  bool (N, H, W), True = missing.
+    returns float (N, 3, H, W) in [0, 1], a prediction for every pixel.
+Each model is rebuilt from its JSON-serialisable keyword arguments (`arch_config`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+MODELS: dict[str, Callable[..., nn.Module]] = {}
+DEFAULT_ARCH = "dilated_unet"
+
+
+def register(name: str):
+    def add(cls):
+        MODELS[name] = cls
+        return cls
+    return add
+
+
+def build_model(arch: str, **arch_config) -> nn.Module:
+    if arch not in MODELS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[arch](**arch_config)
+
+
+def hide(images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+    """Zero the missing pixels, so no model can see what it has to predict."""
+    return images * (~holes).unsqueeze(1).to(images.dtype)
+
+
+@register("tutorial")
+class TutorialAutoencoder(nn.Module):
+    """The tutorial's convolutional autoencoder, layer for layer. It sees only the masked image."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(128, 64, 2, stride=2), nn.ReLU(),
+            nn.ConvTranspose2d(64, 3, 2, stride=2), nn.Sigmoid(),
+        )
+
+    def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(hide(images, holes)))
+
+
+def conv(in_channels: int, out_channels: int, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation), nn.GELU())
+
+
+@register("dilated_unet")
+class DilatedUNet(nn.Module):
+    """A small U-Net that sees the masked image and the hole map.
+
+    Cheap on a CPU by design: pixel-unshuffle moves 32x32 to 16x16 without losing a pixel, the heavy
+    work runs at 16x16 and 8x8, and dilated convolutions at 8x8 let a pixel see the whole image, which
+    a large hole needs. A light full-resolution head fuses the features with the known pixels.
+    """
+
+    def __init__(self, width: int = 48, context_dilations: tuple[int, ...] = (2, 4, 2, 1)):
+        super().__init__()
+        c = width
+        self.stem = nn.Sequential(nn.PixelUnshuffle(2), conv(16, c), conv(c, c))  # (N, c, H/2, W/2)
+        self.down = nn.Sequential(nn.Conv2d(c, 2 * c, 4, stride=2, padding=1), nn.GELU(), conv(2 * c, 2 * c))
+        self.context = nn.Sequential(*(conv(2 * c, 2 * c, d) for d in context_dilations))  # (N, 2c, H/4, W/4)
+        self.up = nn.Sequential(nn.ConvTranspose2d(2 * c, c, 2, stride=2), nn.GELU())
+        self.decode = nn.Sequential(conv(2 * c, c), conv(c, c), nn.Conv2d(c, 64, 3, padding=1), nn.PixelShuffle(2))
+        self.head = nn.Sequential(conv(16 + 4, 32), nn.Conv2d(32, 3, 3, padding=1))
+
+    def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+        known = hide(images, holes)
+        # Centre the known pixels on zero, so a zeroed hole reads as "unknown" rather than "black".
+        x = torch.cat([(known - 0.5) * (~holes).unsqueeze(1), holes.unsqueeze(1).to(images.dtype)], dim=1)
+        skip = self.stem(x)
+        deep = self.context(self.down(skip))
+        features = self.decode(torch.cat([self.up(deep), skip], dim=1))  # (N, 16, H, W)
+        return torch.sigmoid(self.head(torch.cat([features, x], dim=1)))

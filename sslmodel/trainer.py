@@ -1,0 +1,259 @@
+"""Training setup and the epoch loop: data, model, optimizer, checkpoints, logging, the final bundle.
+
+One epoch's work is engine.train_one_epoch; this module owns everything around it. Runs as one process
+or under `torchrun` (DistributedDataParallel, gloo on CPU, nccl on GPU), where only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from . import engine, plots
+from .atomic import atomic_path, write_text
+from .bundle import push_bundle, save_bundle
+from .data import load_dataset
+from .holes import EVAL_FAMILIES
+from .models import DEFAULT_ARCH, build_model
+
+CHECKPOINT_NAME = "checkpoint.pt"
+SAMPLE_COUNT = 8  # validation images shown in the per-epoch sample grid and the bundle's frames
+
+
+@dataclass
+class TrainConfig:
+    data: str = "cifar10"
+    out: str = "runs/default"
+    arch: str = DEFAULT_ARCH
+    arch_config: dict = field(default_factory=dict)
+    holes: str = "mixed"
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"        # cosine: linear warm-up then cosine decay to zero; constant: the tutorial's
+    loss: str = "l1"                # l1 or mse
+    loss_region: str = "hole"       # hole: average over missing pixels only; all: every pixel (the tutorial)
+    augment: bool = True            # random horizontal flips
+    seed: int = 0
+    device: str = "auto"
+    val_images_per_epoch: int = 2000  # per-epoch validation subset; the final metrics use the whole split
+    cache_dir: str = "~/.cache/sslmodel"
+
+    def recipe(self) -> dict:
+        keys = ("holes", "epochs", "batch_size", "lr", "weight_decay", "schedule", "loss", "loss_region", "augment",
+                "seed")
+        return {key: getattr(self, key) for key in keys}
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why. Nothing already saved has been touched."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def hardware_description(device: torch.device, world_size: int) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu_count()}-core CPU ({model}), {world_size} process(es) x {torch.get_num_threads()} thread(s)"
+
+
+def warmup_cosine(total_steps: int, warmup_steps: int):
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
+        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return factor
+
+
+class Run:
+    """The state of one training run, from set-up to the final bundle."""
+
+    def __init__(self, config: TrainConfig, command: str = "", resume: bool = False):
+        self.config, self.command, self.resume = config, command, resume
+        self.out = Path(config.out)
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.distributed = self.world_size > 1
+        self.device = pick_device(config.device)
+        if self.distributed:
+            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", local_rank)
+                torch.cuda.set_device(self.device)
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        if self.device.type == "cpu":
+            local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world_size)))
+            torch.set_num_threads(max(1, cpu_count() // local_world))
+        self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" else None
+        self.is_main = self.rank == 0
+
+    def log(self, message: str) -> None:
+        if self.is_main:
+            print(message, flush=True)
+
+    def prepare(self) -> None:
+        config = self.config
+        checkpoint_path = self.out / CHECKPOINT_NAME
+        self.resume_state = None
+        if checkpoint_path.exists():
+            if not self.resume:
+                raise TrainingError(f"{self.out} already holds a training run; pass --resume to continue it, "
+                                    "or choose another --out")
+            self.resume_state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+            saved = self.resume_state["config"]
+            if saved["arch"] != config.arch or saved.get("arch_config", {}) != config.arch_config:
+                raise TrainingError(f"{checkpoint_path} was trained as {saved['arch']} {saved.get('arch_config')}, "
+                                    f"not {config.arch} {config.arch_config}")
+        self.log(f"loading data from {config.data} ...")
+        self.dataset = load_dataset(config.data, config.cache_dir)
+        train, val = self.dataset.train, self.dataset.val
+        if len(val.images) == 0:
+            raise TrainingError(f"{config.data} is too small to hold out a validation split")
+        if len(train.images) // self.world_size < config.batch_size:
+            raise TrainingError(f"{len(train.images)} training images are fewer than one batch of "
+                                f"{config.batch_size} per process; lower --batch-size")
+        self.log(f"{len(train.images)} training and {len(val.images)} validation images, on {self.device}")
+        self.train_images = train.images.to(self.device) if self.device.type != "cpu" else train.images
+
+        torch.manual_seed(config.seed)
+        self.model = build_model(config.arch, **config.arch_config).to(self.device, memory_format=torch.channels_last)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                                           betas=(0.9, 0.99) if config.schedule == "cosine" else (0.9, 0.999))
+        self.steps_per_epoch = len(train.images) // self.world_size // config.batch_size
+        total = self.steps_per_epoch * config.epochs
+        factor = warmup_cosine(total, min(500, total // 20 + 1)) if config.schedule == "cosine" else (lambda step: 1.0)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
+        self.start_epoch, self.history, self.elapsed = 0, [], 0.0
+        if self.resume_state:
+            self.model.load_state_dict(self.resume_state["model"])
+            self.optimizer.load_state_dict(self.resume_state["optimizer"])
+            self.scheduler.load_state_dict(self.resume_state["scheduler"])
+            self.start_epoch = self.resume_state["epoch"]
+            self.history = self.resume_state["history"]
+            self.elapsed = self.resume_state["elapsed_seconds"]
+            self.log(f"resuming {CHECKPOINT_NAME} after epoch {self.start_epoch}")
+        self.trained = (torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model)
+
+        self.val_subset = val.images[:config.val_images_per_epoch] if len(val.images) <= config.val_images_per_epoch \
+            else val.images[torch.linspace(0, len(val.images) - 1, config.val_images_per_epoch).long()]
+        sample_index = torch.linspace(0, len(val.images) - 1, min(SAMPLE_COUNT, len(val.images))).long()
+        self.sample_images = engine.to_float(val.images[sample_index])
+        self.sample_holes = engine.fixed_holes("mixed", len(sample_index), self.sample_images.shape[-1], seed=1)
+
+    def epoch_generator(self, epoch: int) -> torch.Generator:
+        """Order, flips and holes of an epoch depend only on (seed, epoch, rank): resuming replays them exactly."""
+        return torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch * 101 + self.rank)
+
+    def save_epoch_outputs(self, epoch: int, stats: engine.EpochStats, val_metrics: dict) -> None:
+        row = {"epoch": epoch, "loss": stats.loss, "images_per_second": stats.images_per_second,
+               "lr": self.scheduler.get_last_lr()[0], "elapsed_seconds": self.elapsed,
+               "val_hole_psnr": {family: m["hole_psnr"] for family, m in val_metrics.items()}}
+        self.history.append(row)
+        with open(self.out / "log.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps(row) + "\n")
+        reconstruction = engine.reconstruct(self.model, self.sample_images, self.sample_holes)
+        masked = self.sample_images * (~self.sample_holes).unsqueeze(1)
+        grid = plots.image_grid([self.sample_images, masked, reconstruction], scale=1, gap=0)
+        with atomic_path(self.out / "samples" / f"epoch_{epoch:03d}.png") as tmp:
+            tmp.write_bytes(plots.png_bytes(grid))
+        series = {"train loss": [r["loss"] for r in self.history]}
+        series |= {f"val hole PSNR, {f} (dB)": [r["val_hole_psnr"][f] for r in self.history] for f in EVAL_FAMILIES}
+        with atomic_path(self.out / "curves.png") as tmp:
+            plots.curves(series).save(tmp, format="PNG")
+
+    def save_checkpoint(self, epoch: int) -> None:
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "scheduler": self.scheduler.state_dict(), "epoch": epoch, "history": self.history,
+                 "elapsed_seconds": self.elapsed, "config": asdict(self.config)}
+        with atomic_path(self.out / CHECKPOINT_NAME) as tmp:
+            torch.save(state, tmp)
+
+    def train(self) -> None:
+        config = self.config
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        for epoch in range(self.start_epoch + 1, config.epochs + 1):
+            started = time.perf_counter()
+            stats = engine.train_one_epoch(
+                self.trained, self.optimizer, self.scheduler, self.train_images, batch_size=config.batch_size,
+                hole_family=config.holes, loss_kind=config.loss, loss_region=config.loss_region,
+                augment=config.augment, generator=self.epoch_generator(epoch), device=self.device,
+                autocast_dtype=self.autocast_dtype, rank=self.rank, world_size=self.world_size,
+                progress=self.is_main, description=f"epoch {epoch}/{config.epochs}")
+            self.elapsed += time.perf_counter() - started
+            if self.is_main:
+                val_metrics = engine.evaluate(self.model, self.val_subset)
+                self.save_epoch_outputs(epoch, stats, val_metrics)
+                self.save_checkpoint(epoch)
+                scores = "  ".join(f"{f} {m['hole_psnr']:.2f}" for f, m in val_metrics.items())
+                self.log(f"epoch {epoch}: loss {stats.loss:.4f}, {stats.images_per_second:.0f} img/s, "
+                         f"val hole PSNR (dB): {scores}")
+            if self.distributed:
+                dist.barrier()
+
+    def finish(self, push_to_hub: str | None = None) -> Path | None:
+        """Evaluate on the whole validation split and write the bundle (rank 0)."""
+        if not self.is_main:
+            return None
+        config = self.config
+        self.log(f"final validation on {len(self.dataset.val.images)} images ...")
+        val_metrics = engine.evaluate(self.model, self.dataset.val.images, with_ssim=True)
+        bundle_config = {
+            "arch": config.arch, "arch_config": config.arch_config, "recipe": config.recipe(), "metrics": val_metrics,
+            "training": {
+                "command": self.command, "data": config.data, "train_images": len(self.dataset.train.images),
+                "val_images": len(self.dataset.val.images), "epochs_completed": len(self.history),
+                "wall_time_seconds": round(self.elapsed, 1), "hardware": hardware_description(self.device,
+                                                                                              self.world_size),
+                "parameters": sum(p.numel() for p in self.model.parameters()), "history": self.history,
+            },
+        }
+        frames = {path.name: path.read_bytes() for path in sorted((self.out / "samples").glob("epoch_*.png"))}
+        save_bundle(self.model, self.out, bundle_config, frames)
+        self.log(f"bundle written to {self.out}: " + "  ".join(
+            f"{family} {m['hole_psnr']:.2f} dB" for family, m in val_metrics.items()))
+        if push_to_hub:
+            self.log(f"pushing to the Hub as {push_to_hub} ...")
+            self.log(f"pushed: {push_bundle(self.out, push_to_hub)}")
+        return self.out
+
+    def close(self) -> None:
+        if self.distributed and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def train(config: TrainConfig, *, resume: bool = False, push_to_hub: str | None = None, command: str = "") -> Path | None:
+    run = Run(config, command, resume)
+    try:
+        run.prepare()
+        run.train()
+        return run.finish(push_to_hub)
+    finally:
+        run.close()

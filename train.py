@@ -1,0 +1,98 @@
+"""Train an inpainting model on unlabelled images and write a weights bundle.
+
+    # the default model on CIFAR-10 (downloaded by torchvision on first use)
+    python train.py --data cifar10 --epochs 30 --out runs/default
+    # from an image folder (class subfolders or flat), e.g. the offline copy of CIFAR-10
+    python train.py --data data/train --out runs/default
+    # the tutorial's autoencoder, by the tutorial's recipe
+    python train.py --data data/train --arch tutorial --holes pixels --epochs 5 --batch-size 4 --lr 1e-3 \\
+        --weight-decay 0 --schedule constant --loss mse --loss-region all --no-augment --out runs/tutorial
+    # continue an interrupted run
+    python train.py --data data/train --out runs/default --resume
+    # two processes (DistributedDataParallel)
+    torchrun --nproc_per_node=2 train.py --data data/train --out runs/ddp
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from sslmodel.data import DataError
+from sslmodel.engine import NonFiniteLossError
+from sslmodel.holes import FAMILIES
+from sslmodel.models import DEFAULT_ARCH, MODELS
+from sslmodel.trainer import TrainConfig, TrainingError, train
+
+
+def positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    d = TrainConfig()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=d.data, help="'cifar10' (torchvision download) or an image folder with "
+                        "class subfolders or flat (jpg, png, webp). Default: %(default)s")
+    parser.add_argument("--arch", default=d.arch, choices=sorted(MODELS), help=f"architecture (default {DEFAULT_ARCH})")
+    parser.add_argument("--arch-config", type=json.loads, default={}, metavar="JSON",
+                        help='architecture keyword arguments as JSON, e.g. \'{"width": 64}\'')
+    parser.add_argument("--holes", default=d.holes, choices=sorted(FAMILIES),
+                        help="hole family used in training (default %(default)s: a random family per image)")
+    parser.add_argument("--epochs", type=positive(int), default=d.epochs, help="passes over the training split "
+                        "(default %(default)s)")
+    parser.add_argument("--batch-size", type=positive(int), default=d.batch_size, help="images per step and process "
+                        "(default %(default)s)")
+    parser.add_argument("--lr", type=positive(float), default=d.lr, help="peak learning rate of AdamW "
+                        "(default %(default)s)")
+    parser.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW weight decay; 0 makes it "
+                        "plain Adam (default %(default)s)")
+    parser.add_argument("--schedule", default=d.schedule, choices=["cosine", "constant"],
+                        help="learning-rate schedule: warm-up then cosine decay, or constant (default %(default)s)")
+    parser.add_argument("--loss", default=d.loss, choices=["l1", "mse"], help="reconstruction loss (default %(default)s)")
+    parser.add_argument("--loss-region", default=d.loss_region, choices=["hole", "all"],
+                        help="average the loss over the missing pixels only, or over every pixel (default %(default)s)")
+    parser.add_argument("--augment", default=d.augment, action=argparse.BooleanOptionalAction,
+                        help="random horizontal flips (default on)")
+    parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "
+                        "final bundle (default %(default)s)")
+    parser.add_argument("--resume", action="store_true", help="continue the run saved in --out after its last "
+                        "completed epoch")
+    parser.add_argument("--seed", type=int, default=d.seed, help="seed for initialisation, order, flips and holes "
+                        "(default %(default)s)")
+    parser.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    parser.add_argument("--val-images-per-epoch", type=positive(int), default=d.val_images_per_epoch,
+                        help="validation images scored after each epoch (default %(default)s); the final "
+                        "metrics use the whole validation split")
+    parser.add_argument("--cache-dir", default=d.cache_dir, help="where --data cifar10 is downloaded "
+                        "(default %(default)s)")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="publish the bundle to this Hub repo at the end; "
+                        "the token comes from `hf auth login` or HF_TOKEN")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    fields = set(TrainConfig.__dataclass_fields__)
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    command = "python train.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    try:
+        train(config, resume=args.resume, push_to_hub=args.push_to_hub, command=command)
+    except (DataError, TrainingError, NonFiniteLossError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: the last completed epoch is saved; continue with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
