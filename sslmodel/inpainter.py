@@ -68,7 +68,7 @@ class Inpainter:
         """The raw model output for every pixel: uint8 of the shape of `images` (arrays) or (N, 32, 32, 3)."""
         batch, single = _as_uint8_batch(images)
         hole_batch = _as_hole_batch(holes, len(batch))
-        tensor = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div_(255)
+        tensor = torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div_(255)
         with torch.inference_mode():
             output = reconstruct(self.model, tensor, torch.from_numpy(np.array(hole_batch)))
         result = (output.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()

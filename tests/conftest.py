@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny synthetic image folders and bundles, so no test needs CIFAR-10 or the shipped weights."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests import sslmodel, train and app from the repository root
+
+from sslmodel import build_model, save_bundle  # noqa: E402
+
+
+def smooth_images(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
+    """uint8 (N, size, size, 3) images with smooth colour gradients, so that inpainting is learnable."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] / (size - 1)
+    coefficients = rng.uniform(-1, 1, (n, 3, 3))
+    images = (coefficients[:, :, 0, None, None] * x + coefficients[:, :, 1, None, None] * y
+              + coefficients[:, :, 2, None, None]) * 0.5 + 0.5
+    return (np.clip(images, 0, 1).transpose(0, 2, 3, 1) * 255).round().astype(np.uint8)
+
+
+def write_image_folder(root: Path, per_class: int = 20, classes=("cats", "dogs"), seed: int = 0) -> Path:
+    images = smooth_images(per_class * len(classes), seed)
+    for c, name in enumerate(classes):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            Image.fromarray(images[c * per_class + i]).save(root / name / f"{i:04d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory) -> Path:
+    return write_image_folder(tmp_path_factory.mktemp("images"))
+
+
+def make_bundle(folder: Path, arch: str = "dilated_unet", seed: int = 0, **arch_config) -> Path:
+    torch.manual_seed(seed)
+    model = build_model(arch, **arch_config)
+    config = {"arch": arch, "arch_config": arch_config, "recipe": {"holes": "mixed"},
+              "metrics": {"pixels": {"hole_psnr": 20.0, "psnr": 25.0, "ssim": 0.9}},
+              "training": {"command": "python train.py --test", "val_images": 4, "wall_time_seconds": 1.0}}
+    return save_bundle(model, folder, config)
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory) -> Path:
+    """An untrained default-architecture bundle (small width, so tests stay fast)."""
+    return make_bundle(tmp_path_factory.mktemp("bundle") / "small", width=16)
