@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=d.seed, help="seed for initialisation, order, flips and holes "
                         "(default %(default)s)")
     parser.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    parser.add_argument("--threads", type=int, default=d.threads, help="CPU threads per process; 0 (default) shares "
+                        "the machine's cores among the processes. Tiny batches run best on 1 thread.")
     parser.add_argument("--val-images-per-epoch", type=positive(int), default=d.val_images_per_epoch,
                         help="validation images scored after each epoch (default %(default)s); the final "
                         "metrics use the whole validation split")

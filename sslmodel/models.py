@@ -54,6 +54,10 @@ class TutorialAutoencoder(nn.Module):
     def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(hide(images, holes)))
 
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Encoder representation of whole images for probing: the bottleneck, average-pooled. (N, 128)"""
+        return self.encoder(images).mean(dim=(2, 3))
+
 
 def conv(in_channels: int, out_channels: int, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation), nn.GELU())
@@ -86,3 +90,13 @@ class DilatedUNet(nn.Module):
         deep = self.context(self.down(skip))
         features = self.decode(torch.cat([self.up(deep), skip], dim=1))  # (N, 16, H, W)
         return torch.sigmoid(self.head(torch.cat([features, x], dim=1)))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """Encoder representation of whole images for probing: each encoder stage average-pooled and
+        concatenated (stem, downsampled, dilated context). (N, 5 * width)"""
+        holes = torch.zeros(images.shape[0], *images.shape[2:], dtype=torch.bool, device=images.device)
+        x = torch.cat([images - 0.5, holes.unsqueeze(1).to(images.dtype)], dim=1)
+        skip = self.stem(x)
+        down = self.down(skip)
+        context = self.context(down)
+        return torch.cat([stage.mean(dim=(2, 3)) for stage in (skip, down, context)], dim=1)

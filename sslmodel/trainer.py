@@ -45,6 +45,7 @@ class TrainConfig:
     augment: bool = True            # random horizontal flips
     seed: int = 0
     device: str = "auto"
+    threads: int = 0                # CPU threads per process; 0: the machine's cores shared among processes
     val_images_per_epoch: int = 2000  # per-epoch validation subset; the final metrics use the whole split
     cache_dir: str = "~/.cache/sslmodel"
 
@@ -110,7 +111,7 @@ class Run:
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         if self.device.type == "cpu":
             local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world_size)))
-            torch.set_num_threads(max(1, cpu_count() // local_world))
+            torch.set_num_threads(config.threads or max(1, cpu_count() // local_world))
         self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" else None
         self.is_main = self.rank == 0
 
