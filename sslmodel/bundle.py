@@ -91,7 +91,7 @@ def load_bundle(name_or_path: str | os.PathLike | None = None, device: str | tor
         raise BundleError(f"{folder} has no {WEIGHTS_NAME}") from None
     except (SafetensorError, RuntimeError, OSError) as error:
         raise BundleError(f"{folder / WEIGHTS_NAME} is corrupt or does not fit {config['arch']}: {error}") from None
-    return model.to(device).eval(), config
+    return model.to(device, memory_format=torch.channels_last).eval(), config
 
 
 def push_bundle(folder: str | os.PathLike, repo_id: str, token: str | None = None, private: bool | None = None) -> str:

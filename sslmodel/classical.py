@@ -20,9 +20,10 @@ def opencv_inpaint(images: np.ndarray, holes: np.ndarray, method: str = "telea",
     import cv2  # optional dependency: only the baselines need it
 
     flag = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}[method]
+    hidden = np.where(holes[..., None], 0, images).astype(np.uint8)  # cv2 reads pixels under border holes
     out = np.empty_like(images)
-    for i, (image, hole) in enumerate(zip(images, holes)):
-        out[i] = cv2.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8), radius, flag)
+    for i, (image, hole) in enumerate(zip(hidden, holes)):
+        out[i] = cv2.inpaint(image, hole.astype(np.uint8), radius, flag)
     return np.where(holes[..., None], out, images)
 
 

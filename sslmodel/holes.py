@@ -78,16 +78,21 @@ def strokes(n: int, size: int = 32, *, count: tuple[int, int] = (1, 3), vertices
     a, b = points[:, :, :-1], points[:, :, 1:]  # segment ends (N, K, S, 2)
     half_width = _uniform(n * k, width[0] * scale, width[1] * scale, generator, device).view(n, k, 1, 1, 1) / 2
 
+    used = torch.randint(count[0], count[1] + 1, (n, 1), generator=generator, device=device)
+    active = (torch.arange(k, device=device).view(1, k) < used).unsqueeze(-1)
+
     rows, cols = _grid(size, device)
     pixel = torch.stack(torch.broadcast_tensors(cols, rows), dim=-1).view(1, 1, 1, size * size, 2) + 0.5
     a, b = a.unsqueeze(3) + 0.5, b.unsqueeze(3) + 0.5  # (N, K, S, 1, 2), pixel centres
-    ab = b - a
-    t = (((pixel - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
-    distance = (pixel - (a + t.unsqueeze(-1) * ab)).norm(dim=-1)  # (N, K, S, H*W)
-    on_stroke = (distance <= half_width.squeeze(-1)).any(dim=2)  # (N, K, H*W)
-    used = torch.randint(count[0], count[1] + 1, (n, 1), generator=generator, device=device)
-    active = (torch.arange(k, device=device).view(1, k) < used).unsqueeze(-1)
-    return (on_stroke & active).any(dim=1).view(n, size, size)
+    hole = torch.empty(n, size * size, dtype=torch.bool, device=device)
+    for i in range(0, n, 256):  # chunks of images bound the (chunk, K, S, H*W) distance tensor's memory
+        sa, sb = a[i:i + 256], b[i:i + 256]
+        ab = sb - sa
+        t = (((pixel - sa) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
+        distance = (pixel - (sa + t.unsqueeze(-1) * ab)).norm(dim=-1)  # (chunk, K, S, H*W)
+        on_stroke = (distance <= half_width[i:i + 256].squeeze(-1)).any(dim=2)  # (chunk, K, H*W)
+        hole[i:i + 256] = (on_stroke & active[i:i + 256]).any(dim=1)
+    return hole.view(n, size, size)
 
 
 def patches(n: int, size: int = 32, *, ratio: float | torch.Tensor = 0.75, patch: int = 4,
