@@ -117,6 +117,22 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(rows)
 
 
+def probe_section(probe: dict[str, Any] | None) -> list[str]:
+    """The few-label classification table (sslmodel.probe), when the bundle has been probed."""
+    if not probe:
+        return []
+    return ["## Few-label classification (frozen encoder)",
+            "Accuracy (%) on the validation split, mean ± std over seeds, of linear classifiers and fine-tuning "
+            "with few labels per class (`sslmodel.probe`).", probe["table"],
+            f"Command ({probe.get('wall_time_seconds', 0) / 60:.0f} min):\n\n```bash\n{probe.get('command', '?')}\n```"]
+
+
+def refresh_card(folder: str | os.PathLike) -> None:
+    """Rewrite a bundle's model card from its config.json (after adding, e.g., probe results)."""
+    folder = Path(folder)
+    write_text(folder / CARD_NAME, model_card(json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))))
+
+
 def model_card(config: dict[str, Any]) -> str:
     recipe, training = config.get("recipe", {}), config.get("training", {})
     card_data = ModelCardData(library_name="sslmodel", license="mit", datasets=["cifar10"],
@@ -134,13 +150,17 @@ def model_card(config: dict[str, Any]) -> str:
         f"{training.get('val_images', '?')} held-out images (the last 10% of every class), fixed hole seeds.",
         metrics_table(config.get("metrics", {})),
         "## Training",
-        f"- architecture: `{config['arch']}` {json.dumps(config.get('arch_config', {}))}, "
-        f"{training.get('parameters', 0):,} parameters",
-        f"- recipe: {json.dumps(recipe)}",
-        f"- data: {training.get('data', '?')}, {training.get('train_images', '?')} training images",
-        f"- epochs completed: {training.get('epochs_completed', '?')}; wall time {minutes:.1f} min "
-        f"on {training.get('hardware', '?')}",
-        f"- command:\n\n```bash\n{training.get('command', '?')}\n```",
+        "\n".join([
+            f"- architecture: `{config['arch']}` {json.dumps(config.get('arch_config', {}))}, "
+            f"{training.get('parameters', 0):,} parameters",
+            f"- recipe: `{json.dumps(recipe)}`",
+            f"- data: {training.get('data', '?')}, {training.get('train_images', '?')} training images",
+            f"- epochs completed: {training.get('epochs_completed', '?')}; wall time {minutes:.1f} min "
+            f"on {training.get('hardware', '?')}",
+            f"- command:\n\n```bash\n{training.get('command', '?')}\n```",
+        ]),
+        "`frames/epoch_NNN.png` show fixed validation images (original, masked, reconstruction) after each epoch.",
+        *probe_section(config.get("probe")),
         "## Use",
         "```python\nfrom sslmodel import Inpainter\n\ninp = Inpainter.from_pretrained(\"path/or/repo-id\")\n"
         "filled = inp.inpaint(images, holes)  # uint8 (N, 32, 32, 3), bool (N, 32, 32) -> uint8\n```",
