@@ -246,7 +246,7 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                 gr.Markdown(PAINT_HELP, elem_classes="help")
                 with gr.Group():
                     with gr.Row():
-                        family = gr.Dropdown(list(FAMILIES), value=DEFAULT_HOLES[0], label="Random mask shape",
+                        family = gr.Dropdown(list(FAMILIES), value=DEFAULT_HOLES[0], label="Mask shape",
                                              elem_id="family", min_width=120)
                         coverage = gr.Slider(5, 100, value=DEFAULT_HOLES[1] * 100, step=5, label="Coverage (%)",
                                              elem_id="coverage", min_width=120)

@@ -36,13 +36,13 @@ class Result:
 def _as_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) or (N, H, W, 3) -> float (N, 3, H, W) in [0, 1]."""
     batch = images[None] if images.ndim == 3 else images
-    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div(255)
+    return torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div(255)  # a copy: inputs may be read-only
 
 
 def image_metrics(original: np.ndarray, composite: np.ndarray, holes: np.ndarray) -> dict[str, float | None]:
     """Hole PSNR (None without a hole), whole-image PSNR and SSIM of the composite, plus the hole's size."""
     target, prediction = _as_tensor(original), _as_tensor(composite)
-    hole = hole_psnr(prediction, target, torch.from_numpy(holes)[None]).item()
+    hole = hole_psnr(prediction, target, torch.from_numpy(np.array(holes, dtype=bool))[None]).item()
     return {
         "hole_psnr": None if math.isnan(hole) else round(hole, 2),
         "psnr": round(psnr(prediction, target).item(), 2),

@@ -1,0 +1,23 @@
+"""bench/app_latency.py runs against a tiny bundle and ends with its summary line (a smoke test, not a speed test)."""
+
+from __future__ import annotations
+
+import json
+
+from app_fixtures import MODEL_NAMES, tiny_bundles  # noqa: F401
+from bench import app_latency
+
+
+def test_app_latency_reports_both_modes(tiny_bundles, tmp_path, capsys):
+    figures = tmp_path / "latency.json"
+    assert app_latency.main(["--model", str(tiny_bundles[MODEL_NAMES[0]]), "--requests", "4", "--clients", "2",
+                             "--warm-up", "1", "--json", str(figures)]) == 0
+    output = capsys.readouterr().out.strip().splitlines()
+    assert output[-1].startswith("app_latency: /inpaint p50 ") and "2 concurrent clients" in output[-1]
+    result = json.loads(figures.read_text())
+    for mode in ("sequential", "concurrent"):
+        assert result[mode]["requests"] == 4 and 0 < result[mode]["p50_ms"] <= result[mode]["p95_ms"]
+
+
+def test_app_latency_without_a_model_says_so(tmp_path, capsys):
+    assert app_latency.main(["--model", str(tmp_path / "missing")]) == 1

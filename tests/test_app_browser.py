@@ -1,0 +1,116 @@
+"""A real browser (Debian's Chromium through Playwright) clicking through the app like a person would."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import app
+from app_fixtures import MODEL_NAMES, examples_dir, tiny_bundles, tiny_examples, tiny_models  # noqa: F401
+from sslmodel.editor import HOLE_COLOR, SCALE
+from sslmodel.examples import find_examples
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TIMEOUT = 180  # seconds; only an upper bound: a busy machine can take minutes to load the page
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def url(tiny_models, examples_dir):
+    examples, note = find_examples(examples_dir)  # what `python app.py --examples DIR` does
+    assert examples is not None, note
+    demo = app.build_demo(tiny_models, examples)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(url):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(TIMEOUT * 1000)
+        page.goto(url)
+        page.wait_for_selector("#editor canvas")
+        yield page
+        browser.close()
+
+
+def tile(page, elem_id: str) -> np.ndarray | None:
+    """The 32x32 picture an enlarged result tile shows, or None while it shows nothing."""
+    image = page.locator(f"#{elem_id} img")
+    if image.count() == 0 or not image.first.get_attribute("src"):
+        return None
+    data = page.request.get(image.first.get_attribute("src")).body()
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))[SCALE // 2::SCALE, SCALE // 2::SCALE]
+
+
+def shown_holes(page) -> np.ndarray | None:
+    masked = tile(page, "masked")
+    return None if masked is None else (masked == HOLE_COLOR).all(axis=-1)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_examples, tmp_path):
+    # The page opens with an example and a centre hole, already filled.
+    wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening result")
+
+    page.get_by_role("button", name="Clear mask").click()
+    wait_for(lambda: (holes := shown_holes(page)) is not None and not holes.any(), "an empty mask")
+
+    page.locator("#examples .gallery-item").nth(3).click()  # the first "ships" example
+    wait_for(lambda: np.array_equal(tile(page, "original"), tiny_examples.load(3)), "the picked example")
+
+    # Paint a horizontal stroke through the middle of the canvas (the image is centred in it).
+    box = page.locator("#editor canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 80, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y, steps=20)
+    page.mouse.up()
+    wait_for(lambda: (h := shown_holes(page)) is not None and bool(h.any()), "the painted hole")
+    holes = shown_holes(page)
+    rows, cols = np.nonzero(holes)
+    assert set(rows) <= {14, 15, 16, 17} and len(set(rows)) in (2, 3), sorted(set(rows))  # 2 CIFAR pixels wide
+    assert cols.max() - cols.min() >= 10  # a stroke, not a dot
+    original = tiny_examples.load(3)
+    wait_for(lambda: (c := tile(page, "composite")) is not None and not np.array_equal(c, original), "the fill")
+    composite = tile(page, "composite")
+    assert np.array_equal(composite[~holes], original[~holes]) and tile(page, "reconstruction") is not None
+    assert "Hole PSNR" in page.locator("#metrics").inner_text()
+
+    page.get_by_role("button", name="Random mask").click()  # the default: a centre square, 25%
+    wait_for(lambda: (h := shown_holes(page)) is not None and h.sum() == 256 and bool(h[8:24, 8:24].all()),
+             "the random mask")
+
+    before = tile(page, "reconstruction")
+    page.locator("#model input").click()
+    page.get_by_role("option", name=MODEL_NAMES[1]).click()
+    wait_for(lambda: MODEL_NAMES[1] in page.locator("#metrics").inner_text(), "the other model's metrics")
+    wait_for(lambda: not np.array_equal(tile(page, "reconstruction"), before), "the other model's reconstruction")
+
+    assert page.locator("#compare img").count() == 1  # the "compare all" slide
+    screenshot = tmp_path / "app.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert Image.open(screenshot).size[0] == 1440

@@ -1,0 +1,301 @@
+"""The app's pure helpers and event handlers on tiny synthetic inputs, without a server."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+import app
+from app_fixtures import (CLASSES, MODEL_NAMES, bad_images, examples_dir, gradient_image, good_inputs,  # noqa: F401
+                          save_png, tiny_bundles, tiny_examples, tiny_models)
+from sslmodel.compare import CLASSICAL, HEAT_ANCHORS, compare_all, comparison_slide, error_heatmap, image_metrics
+from sslmodel.editor import (HOLE_COLOR, SCALE, editor_value, hole_layer, holes_from_alpha, holes_from_editor,
+                             masked_view, random_holes, upscale)
+from sslmodel.examples import ENV_VAR, HOW_TO_GET, find_examples, from_cifar10, from_folder
+from sslmodel.holes import FAMILIES
+
+IMAGE = gradient_image(seed=3)
+
+
+def center_holes(side: int = 16) -> np.ndarray:
+    holes = np.zeros((32, 32), dtype=bool)
+    start = (32 - side) // 2
+    holes[start:start + side, start:start + side] = True
+    return holes
+
+
+def handler(demo: gr.Blocks, name: str):
+    """The event handler called `name` inside a built demo."""
+    return next(block_fn.fn for block_fn in demo.fns.values() if getattr(block_fn.fn, "__name__", "") == name)
+
+
+# ---------------------------------------------------------------------------------------------- editor
+
+def test_upscale_makes_blocks():
+    big = upscale(IMAGE)
+    assert big.shape == (32 * SCALE, 32 * SCALE, 3)
+    assert (big[::SCALE, ::SCALE] == IMAGE).all() and (big[SCALE - 1::SCALE, SCALE - 1::SCALE] == IMAGE).all()
+
+
+def test_a_pixel_is_missing_when_at_least_half_its_block_is_painted():
+    alpha = np.zeros((32 * SCALE, 32 * SCALE), np.uint8)
+    alpha[:SCALE // 2, :SCALE] = 255  # block (0, 0): exactly half painted
+    alpha[SCALE:SCALE + SCALE // 2 - 1, :SCALE] = 255  # block (1, 0): one row short of half
+    alpha[2 * SCALE:3 * SCALE, :SCALE] = 127  # block (2, 0): faint anti-aliased paint everywhere
+    alpha[3 * SCALE:4 * SCALE, :SCALE] = 129  # block (3, 0): just over half coverage
+    holes = holes_from_alpha(alpha)
+    assert holes.shape == (32, 32)
+    assert holes[:4, 0].tolist() == [True, False, False, True]
+    assert holes.sum() == 2
+
+
+def test_editor_value_round_trips_every_hole_map():
+    for family in FAMILIES:
+        holes = random_holes(family, 0.4, seed=1)
+        value = editor_value(IMAGE, holes)
+        assert (holes_from_editor(value) == holes).all(), family
+        assert (value["background"][::SCALE, ::SCALE] == IMAGE).all()
+
+
+def test_editor_without_paint_has_no_hole():
+    assert not holes_from_editor(None).any()
+    assert not holes_from_editor({"background": upscale(IMAGE), "layers": [], "composite": None}).any()
+    rgb_layer = np.zeros((256, 256, 3), np.uint8)  # a layer without alpha carries no paint
+    assert not holes_from_editor({"layers": [rgb_layer]}).any()
+
+
+def test_hole_layer_and_masked_view_show_exactly_the_holes():
+    holes = center_holes()
+    layer = hole_layer(holes)
+    assert layer.shape == (256, 256, 4)
+    assert ((layer[..., 3] == 255) == upscale(holes)).all()
+    masked = masked_view(IMAGE, holes)
+    assert (masked[holes] == HOLE_COLOR).all() and (masked[~holes] == IMAGE[~holes]).all()
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_random_holes_are_seeded_and_near_the_coverage(family):
+    first, again, other = (random_holes(family, 0.3, seed) for seed in (5, 5, 6))
+    assert first.dtype == bool and first.shape == (32, 32)
+    assert (first == again).all()
+    assert family == "center" or (first != other).any()
+    assert abs(first.mean() - 0.3) < 0.15, first.mean()
+    assert not random_holes(family, 0.0, 0).any()
+
+
+def test_random_holes_reach_full_coverage_and_refuse_unknown_families():
+    assert random_holes("center", 1.0, 0).all() and random_holes("pixels", 1.0, 0).all()
+    with pytest.raises(ValueError, match="unknown hole family"):
+        random_holes("triangles", 0.5, 0)
+
+
+# ---------------------------------------------------------------------------------------------- compare
+
+def test_metrics_of_a_perfect_fill_and_of_no_hole():
+    perfect = image_metrics(IMAGE, IMAGE, center_holes())
+    assert perfect["hole_psnr"] == 100.0 and perfect["ssim"] == pytest.approx(1.0)
+    assert perfect["hole_pixels"] == 256 and perfect["hole_fraction"] == 0.25
+    assert image_metrics(IMAGE, IMAGE, np.zeros((32, 32), bool))["hole_psnr"] is None
+    worse = image_metrics(IMAGE, np.where(center_holes()[..., None], 0, IMAGE).astype(np.uint8), center_holes())
+    assert worse["hole_psnr"] < 20 and worse["ssim"] < 1
+
+
+def test_error_heatmap_runs_from_black_to_yellow():
+    black = np.zeros((32, 32, 3), np.uint8)
+    white = np.full((32, 32, 3), 255, np.uint8)
+    assert (error_heatmap(black, black) == HEAT_ANCHORS[0]).all()
+    assert (error_heatmap(black, white) == HEAT_ANCHORS[-1]).all()
+    half = error_heatmap(black, np.full((32, 32, 3), 64, np.uint8))
+    assert half.shape == (32, 32, 3) and half.dtype == np.uint8 and 0 < half.mean() < 255
+
+
+def test_compare_all_fills_the_same_hole_with_every_model_and_opencv(tiny_models):
+    holes = center_holes()
+    results = compare_all(IMAGE, holes, tiny_models)
+    assert [r.name for r in results] == [*MODEL_NAMES, *CLASSICAL]
+    for result in results:
+        assert (result.composite[~holes] == IMAGE[~holes]).all(), result.name
+        assert result.metrics["hole_psnr"] is not None
+    slide = comparison_slide(IMAGE, holes, results)
+    assert slide.height > 32 * SCALE and slide.width > (2 + len(results)) * 32 * SCALE
+
+
+# ---------------------------------------------------------------------------------------------- examples
+
+def test_examples_from_a_folder_are_labelled_by_subfolder(tiny_examples):
+    assert len(tiny_examples) == 6 and sorted(set(tiny_examples.labels)) == list(CLASSES)
+    assert tiny_examples.load(0).shape == (32, 32, 3)
+    assert tiny_examples.gallery_indices(2) == [0, 1, 3, 4]
+    indices, items = tiny_examples.gallery(1)
+    assert indices == [0, 3] and [label for _, label in items] == list(CLASSES)
+
+
+def test_gallery_leaves_out_unreadable_files(tmp_path):
+    save_png(IMAGE, tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"not a png")
+    examples = from_folder(tmp_path)
+    assert examples.labels == [tmp_path.name] * 2  # a flat folder is one class named after it
+    indices, items = examples.gallery(5)
+    assert indices == [0] and len(items) == 1
+
+
+def test_find_examples_prefers_the_folder_then_the_environment(examples_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(examples_dir))
+    found, note = find_examples(cache_dir=tmp_path)
+    assert found is not None and len(found) == 6 and note == ""
+    found, note = find_examples(tmp_path / "missing", cache_dir=tmp_path)
+    assert found is None and HOW_TO_GET in note
+
+
+def test_without_examples_the_note_says_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(RuntimeError, match="not available"):
+        from_cifar10(tmp_path, download=False)
+    found, note = find_examples(cache_dir=tmp_path)
+    assert found is None and "--examples" in note and ENV_VAR in note
+
+
+# ---------------------------------------------------------------------------------------------- app helpers
+
+def test_read_image_accepts_every_mode_and_refuses_bad_files(tmp_path):
+    for name, path in good_inputs(tmp_path).items():
+        image = app.read_image(str(path))
+        assert image.shape == (32, 32, 3) and image.dtype == np.uint8, name
+    for name, path in bad_images(tmp_path).items():
+        with pytest.raises(gr.Error, match="Image: "):
+            app.read_image(str(path))
+    with pytest.raises(gr.Error, match="No image"):
+        app.read_image(None)
+
+
+def test_read_mask_takes_the_image_size_or_32_and_nothing_else(tmp_path):
+    mask = np.zeros((40, 48), np.uint8)
+    mask[:, :24] = 255  # the left half of a 48x40 image; the centre crop keeps columns 4..43
+    holes = app.read_mask(str(save_png(mask, tmp_path / "mask.png")), (48, 40))
+    assert holes.shape == (32, 32) and holes[:, :15].all() and not holes[:, 17:].any()
+    small = app.read_mask(str(save_png(upscale(center_holes(), 1).astype(np.uint8) * 255, tmp_path / "m32.png")),
+                          (48, 40))
+    assert (small == center_holes()).all()
+    with pytest.raises(gr.Error, match="Mask: the mask is 20x20"):
+        app.read_mask(str(save_png(np.zeros((20, 20), np.uint8), tmp_path / "m20.png")), (48, 40))
+
+
+def test_mask_alpha_marks_the_holes(tmp_path):
+    rgba = np.zeros((32, 32, 4), np.uint8)
+    rgba[..., :3] = 255  # white everywhere, but only the opaque pixels count as missing
+    rgba[center_holes(), 3] = 255
+    assert (app.read_mask(str(save_png(rgba, tmp_path / "alpha.png")), (32, 32)) == center_holes()).all()
+
+
+def test_upright_size_follows_exif_rotation(tmp_path):
+    image = Image.fromarray(gradient_image(48, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees
+    image.save(tmp_path / "rotated.jpg", exif=exif)
+    assert app.upright_size(str(tmp_path / "rotated.jpg")) == (40, 48)
+    assert app.upright_size(str(save_png(gradient_image(48, 40), tmp_path / "plain.png"))) == (48, 40)
+
+
+def test_pick_model_defaults_to_the_first_and_names_the_choices(tiny_models):
+    assert app.pick_model(tiny_models, None)[0] == MODEL_NAMES[0]
+    assert app.pick_model(tiny_models, MODEL_NAMES[1])[1] is tiny_models[MODEL_NAMES[1]]
+    with pytest.raises(gr.Error, match="Unknown model 'nope'; choose one of: tiny, tiny-2"):
+        app.pick_model(tiny_models, "nope")
+    with pytest.raises(gr.Error, match="No model is loaded"):
+        app.pick_model({}, None)
+
+
+def test_load_models_reports_what_failed(tmp_path):
+    models, problems = app.load_models([str(tmp_path / "nowhere"), ""])
+    assert models == {} and len(problems) == 1 and "nowhere" in problems[0]
+    assert "No model is loaded" in app.page_notice(models, problems, "")
+
+
+def test_flags_and_environment(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    args = app.parse_args([])
+    assert (args.host, args.port, args.share, args.model) == ("0.0.0.0", 7999, False, [])
+    args = app.parse_args(["--host", "127.0.0.2", "--port", "1234", "--share", "--model", "a", "--model", "b/c",
+                           "--examples", "dir"])
+    assert (args.host, args.port, args.share, args.model, args.examples) == ("127.0.0.2", 1234, True, ["a", "b/c"],
+                                                                              "dir")
+
+
+def test_save_slide_names_files_by_content(tmp_path):
+    slide = Image.fromarray(upscale(IMAGE))
+    path = app.save_slide(slide, tmp_path)
+    assert path == app.save_slide(slide, tmp_path) and path.endswith(".png")
+    assert np.array_equal(np.asarray(Image.open(path)), upscale(IMAGE))
+
+
+# ---------------------------------------------------------------------------------------------- handlers
+
+@pytest.fixture(scope="module")
+def built(tiny_models, tiny_examples) -> gr.Blocks:
+    return app.build_demo(tiny_models, tiny_examples)
+
+
+def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
+    holes = center_holes()
+    outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
+    original, masked, reconstruction, composite, heat, (before, after), markdown, slide, download = outputs
+    for tile in (original, masked, reconstruction, composite, heat, before, after):
+        assert tile.shape == (256, 256, 3) and tile.dtype == np.uint8
+    assert (original[::SCALE, ::SCALE] == IMAGE).all()
+    assert (masked[::SCALE, ::SCALE] == masked_view(IMAGE, holes)).all()
+    assert (composite[::SCALE, ::SCALE][~holes] == IMAGE[~holes]).all()
+    assert (after == composite).all() and (before == masked).all()
+    assert "Hole PSNR" in markdown and MODEL_NAMES[1] in markdown and "256 of 1024" in markdown
+    assert slide.width > 256 * 4 and Image.open(download).size == slide.size
+
+
+def test_run_with_an_empty_mask_returns_the_image(built):
+    outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
+    assert (outputs[3] == upscale(IMAGE)).all() and "n/a (no hole)" in outputs[6]
+
+
+def test_run_without_an_image_or_a_model(tiny_examples):
+    run = handler(app.build_demo({}, None, app.page_notice({}, [], "")), "on_run")
+    assert run(None, "", None, None)[6].startswith("Pick an example")
+    outputs = run(IMAGE, "test", editor_value(IMAGE, center_holes()), None)  # OpenCV only
+    assert outputs[3].shape == (256, 256, 3) and "No model loaded" in outputs[6]
+
+
+def test_picking_an_image_keeps_the_painted_holes(built, tiny_examples, tmp_path):
+    holes = random_holes("strokes", 0.3, 2)
+    image, caption, value = handler(built, "on_random_image")(editor_value(IMAGE, holes))
+    assert caption.split(" ")[0] in CLASSES and (holes_from_editor(value) == holes).all()
+    assert any((image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))
+    image, caption, value = handler(built, "on_gallery_select")(editor_value(IMAGE, holes),
+                                                                gr.SelectData(None, {"index": 1, "value": None}))
+    assert (image == tiny_examples.load(1)).all() and caption.startswith(CLASSES[0])
+    upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
+    image, caption, value = handler(built, "on_upload")(str(upload), editor_value(IMAGE, holes))
+    assert (image == app.read_image(str(upload))).all() and "upload.png" in caption
+    assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
+    with pytest.raises(gr.Error, match="Image: "):
+        handler(built, "on_upload")(str(bad_images(tmp_path)["text.txt"]), None)
+
+
+def test_randomize_and_clear_draw_the_hole_map_into_the_editor(built):
+    value = handler(built, "on_randomize")(IMAGE, "boxes", 40, 7)
+    assert (holes_from_editor(value) == random_holes("boxes", 0.4, 7)).all()
+    assert not holes_from_editor(handler(built, "on_clear")(IMAGE)).any()
+
+
+def test_api_function_fills_only_the_hole(built, tmp_path):
+    image = save_png(IMAGE, tmp_path / "image.png")
+    mask = save_png(center_holes().astype(np.uint8) * 255, tmp_path / "mask.png")
+    composite, reconstruction, metrics = handler(built, "inpaint")(str(image), str(mask), None)
+    assert composite.shape == reconstruction.shape == (32, 32, 3)
+    assert (composite[~center_holes()] == IMAGE[~center_holes()]).all()
+    assert (composite[center_holes()] == reconstruction[center_holes()]).all()
+    assert metrics["model"] == MODEL_NAMES[0] and metrics["hole_pixels"] == 256
+
+
+def test_queue_is_bounded():
+    assert app.demo._queue.max_size == app.QUEUE_SIZE
+    assert app.demo._queue.default_concurrency_limit == app.CONCURRENCY
