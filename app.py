@@ -59,7 +59,7 @@ RESULTS_HELP = ("**Original**: the 32×32 image the model sees. **Masked input**
 HEADER = """# Fill the hole
 A small network trained **without labels** on 32×32 CIFAR-10 images fills in pixels it cannot see.
 **1** pick or upload an image · **2** paint over part of it (magenta = missing) or draw a random mask ·
-**3** the result appears below as you go. *Hole PSNR* compares the filled pixels with the hidden original: higher is better.
+**3** the result appears as you go. *Hole PSNR* compares the filled pixels with the hidden original: higher is better.
 """
 
 
@@ -154,29 +154,30 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
     first_caption = f"{examples.labels[gallery_indices[0]]} (example)" if gallery_indices else ""
     model_names = list(models)
 
-    def show(image: np.ndarray, caption: str, editor: dict | None):
-        """A new image in the editor, keeping the hole map the person has drawn."""
-        return image, caption, editor_value(image, holes_from_editor(editor))
-
-    def on_upload(path: str | None, editor: dict | None):
+    # Picking an image takes two steps, so that a refused upload leaves the editor as it was:
+    # first the 32x32 image and its caption (or a gr.Error), then, on success, the editor.
+    def on_upload(path: str | None) -> tuple[np.ndarray, str]:
         if not path:
-            return gr.skip(), gr.skip(), gr.skip()
-        return show(read_image(path), f"your upload ({Path(path).name})", editor)
+            return gr.skip(), gr.skip()
+        return read_image(path), f"your upload ({Path(path).name})"
 
-    def load_example(index: int, editor: dict | None):
+    def load_example(index: int) -> tuple[np.ndarray, str]:
         try:
-            image = examples.load(index)
+            return examples.load(index), f"{examples.labels[index]} (example #{index})"
         except ImageError as error:
             raise gr.Error(f"Example: {error}") from None
-        return show(image, f"{examples.labels[index]} (example #{index})", editor)
 
-    def on_gallery_select(editor: dict | None, event: gr.SelectData):
-        return load_example(gallery_indices[event.index], editor)
+    def on_gallery_select(event: gr.SelectData) -> tuple[np.ndarray, str]:
+        return load_example(gallery_indices[event.index])
 
-    def on_random_image(editor: dict | None):
+    def on_random_image() -> tuple[np.ndarray, str]:
         if not examples:
             raise gr.Error("No example images on this server; upload an image instead.")
-        return load_example(int(np.random.default_rng().integers(len(examples))), editor)
+        return load_example(int(np.random.default_rng().integers(len(examples))))
+
+    def show_in_editor(image: np.ndarray | None, editor: dict | None) -> dict:
+        """The image in the editor, keeping the hole map the person has drawn (redrawn block-aligned)."""
+        return editor_value(image, holes_from_editor(editor))
 
     def on_randomize(image: np.ndarray | None, family: str, coverage: float, seed: float):
         return editor_value(image, random_holes(family, coverage / 100, int(seed)))
@@ -192,15 +193,13 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
         if image is None:
             return [None] * 6 + ["Pick an example or upload an image to start.", None, None]
         holes = holes_from_editor(editor)
-        result = model_result(models[model_name], model_name, image, holes) if model_name in models else None
-        results = compare_all(image, holes, models)
-        slide = comparison_slide(image, holes, results)
-        shown = result or results[-2]  # without a model, the tiles show OpenCV Telea
-        big = lambda array: upscale(array)  # noqa: E731 - results are shown enlarged, nearest neighbour
-        masked = masked_view(image, holes)
-        return (big(image), big(masked), big(shown.reconstruction), big(shown.composite),
-                big(error_heatmap(image, shown.composite)), (big(masked), big(shown.composite)),
-                metrics_markdown(result, caption), slide, save_slide(slide))
+        results = {result.name: result for result in compare_all(image, holes, models)}
+        shown = results.get(model_name) or results["OpenCV Telea"]  # without a model, the tiles show OpenCV
+        slide = comparison_slide(image, holes, list(results.values()))
+        masked, composite = upscale(masked_view(image, holes)), upscale(shown.composite)
+        return (upscale(image), masked, upscale(shown.reconstruction), composite,
+                upscale(error_heatmap(image, shown.composite)), (masked, composite),
+                metrics_markdown(results.get(model_name), caption), slide, save_slide(slide))
 
     def inpaint(image: str, mask: str, model: str | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
         """Fill the hole of `image` marked by `mask` (alpha > 0, or brightness > 127 without alpha, is missing)."""
@@ -247,11 +246,11 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                 with gr.Group():
                     with gr.Row():
                         family = gr.Dropdown(list(FAMILIES), value=DEFAULT_HOLES[0], label="Mask shape",
-                                             elem_id="family", min_width=120)
+                                             elem_id="family", min_width=110, scale=2)
                         coverage = gr.Slider(5, 100, value=DEFAULT_HOLES[1] * 100, step=5, label="Coverage (%)",
-                                             elem_id="coverage", min_width=120)
+                                             elem_id="coverage", min_width=150, scale=3)
                         seed = gr.Number(DEFAULT_HOLES[2], precision=0, label="Seed", minimum=0, elem_id="seed",
-                                         min_width=80)
+                                         min_width=70, scale=1)
                 with gr.Row():
                     randomize = gr.Button("Random mask", elem_id="randomize")
                     clear = gr.Button("Clear mask", elem_id="clear")
@@ -288,10 +287,11 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
             api_metrics = gr.JSON(label="metrics")
             api_button = gr.Button()
 
-        picked = [image_state, caption_state, editor]
-        upload.upload(on_upload, [upload, editor], picked, api_visibility="private")
-        gallery.select(on_gallery_select, [editor], picked, api_visibility="private")
-        random_image.click(on_random_image, [editor], picked, api_visibility="private")
+        picked = [image_state, caption_state]
+        for event in (upload.upload(on_upload, upload, picked, api_visibility="private"),
+                      gallery.select(on_gallery_select, None, picked, api_visibility="private"),
+                      random_image.click(on_random_image, None, picked, api_visibility="private")):
+            event.success(show_in_editor, [image_state, editor], editor, api_visibility="private")
         randomize.click(on_randomize, [image_state, family, coverage, seed], editor, api_visibility="private")
         clear.click(on_clear, [image_state], editor, api_visibility="private")
         brush_size.change(on_brush_size, brush_size, editor, api_visibility="private")

@@ -84,7 +84,8 @@ def bad_images(folder: Path) -> dict[str, Path]:
 def make_bundle(folder: Path, seed: int) -> Path:
     """An untrained, narrow default-architecture bundle: fast, and different for every seed."""
     torch.manual_seed(seed)
-    return save_bundle(build_model("dilated_unet", width=8), folder, {"arch": "dilated_unet", "arch_config": {"width": 8}})
+    config = {"arch": "dilated_unet", "arch_config": {"width": 8}}
+    return save_bundle(build_model("dilated_unet", width=8), folder, config)
 
 
 @pytest.fixture(scope="session")
