@@ -121,7 +121,7 @@ def probe_section(probe: dict[str, Any] | None) -> list[str]:
     """The few-label classification table (sslmodel.probe), when the bundle has been probed."""
     if not probe:
         return []
-    return ["## Few-label classification (frozen encoder)",
+    return ["## Few-label classification",
             "Accuracy (%) on the validation split, mean ± std over seeds, of linear classifiers and fine-tuning "
             "with few labels per class (`sslmodel.probe`).", probe["table"],
             f"Command ({probe.get('wall_time_seconds', 0) / 60:.0f} min):\n\n```bash\n{probe.get('command', '?')}\n```"]
