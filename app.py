@@ -22,10 +22,12 @@ from typing import Sequence
 
 import gradio as gr
 import numpy as np
+import torch
 from PIL import Image
 
 from sslmodel import BundleError, ImageError, Inpainter, prepare_holes, prepare_image, shipped_models
 from sslmodel.compare import Result, compare_all, comparison_slide, error_heatmap, format_db, model_result, png_bytes
+from sslmodel.atomic import atomic_path
 from sslmodel.editor import HOLE_HEX, SCALE, editor_value, holes_from_editor, masked_view, random_holes, upscale
 from sslmodel.examples import ExampleSet, find_examples
 from sslmodel.holes import FAMILIES
@@ -34,12 +36,14 @@ HOST, PORT = "127.0.0.1", 7860
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
 CONCURRENCY = 2  # inference runs at once: one per vCPU of a free Space
+TORCH_THREADS = 1  # per run: with CONCURRENCY runs at once, more threads only wait on each other (40x slower
+                   # than one when the other vCPU is busy)
 EXAMPLES_PER_CLASS = 3
 BRUSH_SIZES = (1, 2, 3, 4)  # brush diameters in CIFAR pixels
 DEFAULT_BRUSH = 2
 DEFAULT_HOLES = ("center", 0.25, 0)  # family, coverage, seed of the mask the page opens with
-SLIDE_DIR = Path(tempfile.gettempdir()) / "sslmodel-slides"
-SLIDE_MAX_AGE = 3600  # seconds a downloadable slide is kept
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "sslmodel-app"  # the PNGs handlers return (see OutputFiles)
+OUTPUT_MAX_AGE = 3600  # seconds an output PNG is kept
 THEME = gr.themes.Soft(primary_hue="fuchsia", secondary_hue="slate", radius_size="md")
 CSS = """
 .pixelated img, .pixelated canvas, #examples img { image-rendering: pixelated; }
@@ -131,16 +135,41 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
             f"{m['hole_pixels']} of 1024 pixels missing ({m['hole_fraction']:.0%}) · model `{result.name}` · {caption}")
 
 
-def save_slide(slide: Image.Image, folder: Path = SLIDE_DIR) -> str:
-    """Write the comparison PNG under a content-derived name for the download button; drop old ones."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = png_bytes(slide)
-    path = folder / f"inpainting-comparison-{hashlib.sha1(data).hexdigest()[:10]}.png"
-    path.write_bytes(data)
-    for old in folder.glob("inpainting-comparison-*.png"):
-        if time.time() - old.stat().st_mtime > SLIDE_MAX_AGE:
-            old.unlink(missing_ok=True)
-    return str(path)
+class OutputFiles:
+    """PNG files for the pictures handlers return, each written once, atomically, under a content-derived name.
+
+    Gradio saves a returned array by overwriting a file named after its content, so two requests that
+    produce the same picture (the same example and mask, or one picture shown twice) can hand a reader a
+    truncated file. A returned file path is instead copied into Gradio's cache atomically.
+    """
+
+    def __init__(self, folder: Path = OUTPUT_DIR, max_age: float = OUTPUT_MAX_AGE):
+        self.folder, self.max_age, self.pruned_at = folder, max_age, time.time()
+
+    def png(self, image: np.ndarray | Image.Image, name: str = "image") -> str:
+        data = png_bytes(image if isinstance(image, Image.Image) else Image.fromarray(image))
+        path = self.folder / hashlib.sha256(data).hexdigest()[:20] / f"{name}.png"
+        if not path.exists():
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+        self.prune()
+        return str(path)
+
+    def editor(self, value: dict) -> dict:
+        """An editor value (see sslmodel.editor.editor_value) with its pictures as files."""
+        return {"background": self.png(value["background"], "background"),
+                "layers": [self.png(layer, "holes") for layer in value["layers"]],
+                "composite": self.png(value["composite"], "composite")}
+
+    def prune(self) -> None:
+        """At most every max_age / 10 seconds, delete files older than max_age (Gradio keeps its own copies)."""
+        now = time.time()
+        if now - self.pruned_at < self.max_age / 10:
+            return
+        self.pruned_at = now
+        for path in self.folder.glob("*/*.png"):
+            if now - path.stat().st_mtime > self.max_age:
+                path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------- the page
@@ -153,6 +182,7 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
     first_holes = random_holes(*DEFAULT_HOLES)
     first_caption = f"{examples.labels[gallery_indices[0]]} (example)" if gallery_indices else ""
     model_names = list(models)
+    files = OutputFiles()
 
     # Picking an image takes two steps, so that a refused upload leaves the editor as it was:
     # first the 32x32 image and its caption (or a gr.Error), then, on success, the editor.
@@ -177,13 +207,13 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
 
     def show_in_editor(image: np.ndarray | None, editor: dict | None) -> dict:
         """The image in the editor, keeping the hole map the person has drawn (redrawn block-aligned)."""
-        return editor_value(image, holes_from_editor(editor))
+        return files.editor(editor_value(image, holes_from_editor(editor)))
 
     def on_randomize(image: np.ndarray | None, family: str, coverage: float, seed: float):
-        return editor_value(image, random_holes(family, coverage / 100, int(seed)))
+        return files.editor(editor_value(image, random_holes(family, coverage / 100, int(seed))))
 
     def on_clear(image: np.ndarray | None):
-        return editor_value(image, np.zeros((32, 32), dtype=bool))
+        return files.editor(editor_value(image, np.zeros((32, 32), dtype=bool)))
 
     def on_brush_size(size: int):
         return gr.update(brush=gr.Brush(default_size=size * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
@@ -196,18 +226,20 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
         results = {result.name: result for result in compare_all(image, holes, models)}
         shown = results.get(model_name) or results["OpenCV Telea"]  # without a model, the tiles show OpenCV
         slide = comparison_slide(image, holes, list(results.values()))
-        masked, composite = upscale(masked_view(image, holes)), upscale(shown.composite)
-        return (upscale(image), masked, upscale(shown.reconstruction), composite,
-                upscale(error_heatmap(image, shown.composite)), (masked, composite),
-                metrics_markdown(results.get(model_name), caption), slide, save_slide(slide))
+        masked, composite = files.png(upscale(masked_view(image, holes))), files.png(upscale(shown.composite))
+        return (files.png(upscale(image)), masked, files.png(upscale(shown.reconstruction)), composite,
+                files.png(upscale(error_heatmap(image, shown.composite))), (masked, composite),
+                metrics_markdown(results.get(model_name), caption), files.png(slide, "inpainting-comparison"),
+                files.png(slide, "inpainting-comparison"))
 
-    def inpaint(image: str, mask: str, model: str | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    def inpaint(image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
         """Fill the hole of `image` marked by `mask` (alpha > 0, or brightness > 127 without alpha, is missing)."""
         picture = read_image(image)
         holes = read_mask(mask, upright_size(image))
         name, inpainter = pick_model(models, model)
         result = model_result(inpainter, name, picture, holes)
-        return result.composite, result.reconstruction, {"model": name, **result.metrics}
+        return (files.png(result.composite, "composite"), files.png(result.reconstruction, "reconstruction"),
+                {"model": name, **result.metrics})
 
     with gr.Blocks(title="Fill the hole: self-supervised inpainting", delete_cache=(3600, 3600)) as demo:
         image_state = gr.State(first_image)
@@ -334,6 +366,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse_args()
+    torch.set_num_threads(TORCH_THREADS)
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     if args.model or args.examples or (EXAMPLES is None and not offline):
         extra, problems = load_models(args.model)

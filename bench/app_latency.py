@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, find app and sslmodel one level up
 
 import numpy as np
+import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     demo = app.build_demo(models, None)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(app.TORCH_THREADS)  # as `python app.py` does
     try:
         with tempfile.TemporaryDirectory() as folder:
             image, mask = write_inputs(Path(folder))
@@ -96,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             concurrent = summary([t for times in per_client for t in times], time.perf_counter() - start)
     finally:
         demo.close()
+        torch.set_num_threads(threads)
 
-    print(f"/inpaint through gradio_client, model {name}, queue concurrency {app.CONCURRENCY}\n")
+    print(f"/inpaint through gradio_client, model {name}, queue concurrency {app.CONCURRENCY}, "
+          f"{app.TORCH_THREADS} torch thread(s) per request\n")
     print("| mode | requests | p50 (ms) | p95 (ms) | requests/s |")
     print("|---|---:|---:|---:|---:|")
     for label, figures in (("sequential", sequential), (f"{args.clients} concurrent clients", concurrent)):

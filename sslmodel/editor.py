@@ -3,9 +3,9 @@
 The editor shows the 32x32 image enlarged SCALE times (nearest neighbour), so one CIFAR pixel is a
 SCALE x SCALE block of screen pixels. A CIFAR pixel is missing when at least half of its block is painted:
 the block's mean paint alpha is >= 50% (brush edges are anti-aliased, so alpha measures coverage). That is
-the same rounding `prepare_holes` uses when it shrinks a full-size mask. Whenever the hole map is drawn
-back into the editor (a new image, a random mask) and in the masked preview, holes are whole blocks, so
-what the screen shows is exactly what the model gets.
+the same rounding `prepare_holes` uses when it shrinks a full-size mask. The masked preview always shows
+the holes as whole blocks, exactly what the model gets; in the editor, fresh brush strokes stay as drawn
+until the hole map is drawn back into it (a new image, a random mask, clear), block-aligned.
 
 Hole convention, as everywhere in sslmodel: bool, True = missing.
 """

@@ -127,7 +127,8 @@ def test_uploads_over_the_size_limit_are_refused(client, files):
 
 
 def test_concurrent_requests_all_get_their_own_answer(client, files):
-    images = [save_png(gradient_image(seed=20 + i), files["folder"] / f"c{i}.png") for i in range(8)]
+    # Four different images, each sent twice at once: identical answers must not clobber each other's files.
+    images = [save_png(gradient_image(seed=20 + i % 4), files["folder"] / f"c{i}.png") for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda path: inpaint(client, path, files["mask32"]), images))
     holes = app.read_mask(str(files["mask32"]), (32, 32))

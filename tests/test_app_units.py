@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -24,6 +27,16 @@ def center_holes(side: int = 16) -> np.ndarray:
     start = (32 - side) // 2
     holes[start:start + side, start:start + side] = True
     return holes
+
+
+def read(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def editor_arrays(value: dict) -> dict:
+    """An editor value as handlers return it (files) -> as handlers receive it (arrays)."""
+    return {"background": read(value["background"]), "layers": [read(layer) for layer in value["layers"]],
+            "composite": read(value["composite"])}
 
 
 def handler(demo: gr.Blocks, name: str):
@@ -224,11 +237,16 @@ def test_flags_and_environment(monkeypatch):
                                                                               "dir")
 
 
-def test_save_slide_names_files_by_content(tmp_path):
-    slide = Image.fromarray(upscale(IMAGE))
-    path = app.save_slide(slide, tmp_path)
-    assert path == app.save_slide(slide, tmp_path) and path.endswith(".png")
-    assert np.array_equal(np.asarray(Image.open(path)), upscale(IMAGE))
+def test_output_files_are_named_by_content_and_pruned(tmp_path):
+    files = app.OutputFiles(tmp_path, max_age=100)
+    path = files.png(upscale(IMAGE), "slide")
+    assert path == files.png(Image.fromarray(upscale(IMAGE)), "slide") and path.endswith("slide.png")
+    assert np.array_equal(read(path), upscale(IMAGE)) and files.png(IMAGE) != path
+    old = time.time() - 1000
+    os.utime(path, (old, old))
+    files.pruned_at = old
+    files.png(np.zeros((4, 4, 3), np.uint8))
+    assert not os.path.exists(path) and len(list(tmp_path.glob("*/*.png"))) == 2
 
 
 # ---------------------------------------------------------------------------------------------- handlers
@@ -241,7 +259,9 @@ def built(tiny_models, tiny_examples) -> gr.Blocks:
 def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
     holes = center_holes()
     outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
-    original, masked, reconstruction, composite, heat, (before, after), markdown, slide, download = outputs
+    paths = [*outputs[:5], *outputs[5]]
+    original, masked, reconstruction, composite, heat, before, after = (read(path) for path in paths)
+    markdown, slide, download = outputs[6], read(outputs[7]), outputs[8]
     for tile in (original, masked, reconstruction, composite, heat, before, after):
         assert tile.shape == (256, 256, 3) and tile.dtype == np.uint8
     assert (original[::SCALE, ::SCALE] == IMAGE).all()
@@ -249,19 +269,20 @@ def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
     assert (composite[::SCALE, ::SCALE][~holes] == IMAGE[~holes]).all()
     assert (after == composite).all() and (before == masked).all()
     assert "Hole PSNR" in markdown and MODEL_NAMES[1] in markdown and "256 of 1024" in markdown
-    assert slide.width > 256 * 4 and Image.open(download).size == slide.size
+    assert slide.shape[1] > 256 * 4 and np.array_equal(read(download), slide)
+    assert download.endswith("inpainting-comparison.png")
 
 
 def test_run_with_an_empty_mask_returns_the_image(built):
     outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
-    assert (outputs[3] == upscale(IMAGE)).all() and "n/a (no hole)" in outputs[6]
+    assert (read(outputs[3]) == upscale(IMAGE)).all() and "n/a (no hole)" in outputs[6]
 
 
 def test_run_without_an_image_or_a_model(tiny_examples):
     run = handler(app.build_demo({}, None, app.page_notice({}, [], "")), "on_run")
     assert run(None, "", None, None)[6].startswith("Pick an example")
     outputs = run(IMAGE, "test", editor_value(IMAGE, center_holes()), None)  # OpenCV only
-    assert outputs[3].shape == (256, 256, 3) and "No model loaded" in outputs[6]
+    assert read(outputs[3]).shape == (256, 256, 3) and "No model loaded" in outputs[6]
 
 
 def test_picking_an_image_keeps_the_painted_holes(built, tiny_examples, tmp_path):
@@ -274,22 +295,25 @@ def test_picking_an_image_keeps_the_painted_holes(built, tiny_examples, tmp_path
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
     image, caption = handler(built, "on_upload")(str(upload))
     assert (image == app.read_image(str(upload))).all() and "upload.png" in caption
-    value = handler(built, "show_in_editor")(image, editor_value(IMAGE, holes))
+    value = editor_arrays(handler(built, "show_in_editor")(image, editor_value(IMAGE, holes)))
     assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
     with pytest.raises(gr.Error, match="Image: "):
         handler(built, "on_upload")(str(bad_images(tmp_path)["text.txt"]))
 
 
 def test_randomize_and_clear_draw_the_hole_map_into_the_editor(built):
-    value = handler(built, "on_randomize")(IMAGE, "boxes", 40, 7)
+    value = editor_arrays(handler(built, "on_randomize")(IMAGE, "boxes", 40, 7))
     assert (holes_from_editor(value) == random_holes("boxes", 0.4, 7)).all()
-    assert not holes_from_editor(handler(built, "on_clear")(IMAGE)).any()
+    assert (value["background"] == upscale(IMAGE)).all()
+    assert not holes_from_editor(editor_arrays(handler(built, "on_clear")(IMAGE))).any()
 
 
 def test_api_function_fills_only_the_hole(built, tmp_path):
     image = save_png(IMAGE, tmp_path / "image.png")
     mask = save_png(center_holes().astype(np.uint8) * 255, tmp_path / "mask.png")
     composite, reconstruction, metrics = handler(built, "inpaint")(str(image), str(mask), None)
+    assert composite.endswith("composite.png") and reconstruction.endswith("reconstruction.png")
+    composite, reconstruction = read(composite), read(reconstruction)
     assert composite.shape == reconstruction.shape == (32, 32, 3)
     assert (composite[~center_holes()] == IMAGE[~center_holes()]).all()
     assert (composite[center_holes()] == reconstruction[center_holes()]).all()
