@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 import app
 from app_fixtures import MODEL_NAMES, examples_dir, tiny_bundles, tiny_examples, tiny_models  # noqa: F401
@@ -55,8 +55,12 @@ def tile(page, elem_id: str) -> np.ndarray | None:
     image = page.locator(f"#{elem_id} img")
     if image.count() == 0 or not image.first.get_attribute("src"):
         return None
-    data = page.request.get(image.first.get_attribute("src")).body()
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))[SCALE // 2::SCALE, SCALE // 2::SCALE]
+    response = page.request.get(image.first.get_attribute("src"))
+    try:
+        picture = Image.open(io.BytesIO(response.body())).convert("RGB")
+    except UnidentifiedImageError:  # the tile is being replaced (the old file is gone); look again later
+        return None
+    return np.asarray(picture)[SCALE // 2::SCALE, SCALE // 2::SCALE]
 
 
 def shown_holes(page) -> np.ndarray | None:
