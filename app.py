@@ -250,8 +250,8 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=320):
                 gr.Markdown("### 1 · Choose an image")
-                with gr.Tabs():
-                    with gr.Tab("CIFAR-10 examples", elem_id="examples-tab"):
+                with gr.Tabs(selected="examples" if examples else "upload"):  # nothing to pick: open on upload
+                    with gr.Tab("CIFAR-10 examples", id="examples", elem_id="examples-tab"):
                         gallery = gr.Gallery(gallery_items, columns=EXAMPLES_PER_CLASS, height=360, allow_preview=False,
                                              format="png", show_label=False, elem_id="examples",
                                              object_fit="contain", buttons=[], interactive=False)
@@ -259,7 +259,7 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                                                  interactive=bool(examples))
                         if examples:
                             gr.Markdown(f"{len(examples):,} images: {examples.source}. Click one to use it.")
-                    with gr.Tab("Upload your own", elem_id="upload-tab"):
+                    with gr.Tab("Upload your own", id="upload", elem_id="upload-tab"):
                         upload = gr.File(label="Upload any image", file_types=["image"], elem_id="upload",
                                          height=200)
                         gr.Markdown("Any size, format or colour mode. It is centre-cropped and shrunk to 32×32: "
