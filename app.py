@@ -31,6 +31,7 @@ from sslmodel.atomic import atomic_path
 from sslmodel.editor import HOLE_HEX, SCALE, editor_value, holes_from_editor, masked_view, random_holes, upscale
 from sslmodel.examples import ExampleSet, find_examples
 from sslmodel.holes import FAMILIES
+from sslmodel.showcase import ProbePair, bundle_folder, list_frames, load_frame, load_probe_pair, probe_caption, top_classes
 
 HOST, PORT = "127.0.0.1", 7860
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
@@ -60,6 +61,13 @@ RESULTS_HELP = ("**Original**: the 32×32 image the model sees. **Masked input**
                 "**Reconstruction**: the model's raw output for every pixel. **Composite**: the known pixels plus the "
                 "filled hole. **Error map**: |composite − original|, black = exact, yellow = off by half the range "
                 "or more.")
+FRAME_SCALE = 4
+NO_PROBE = ("This model's bundle has no class probe, so there is nothing to show here "
+            "(make one with `python -m sslmodel.probe --save-probe`).")
+LEARN_HELP = ("The model never saw a label. To see what its features capture anyway, a **linear classifier** reads "
+              "them (left) and another reads the raw pixels (right): the gap is what self-supervised training added.")
+FRAMES_HELP = ("Each column is one validation image. Rows, top to bottom: **original**, **masked** input (black = "
+               "hidden), the model's **reconstruction** after that epoch of training.")
 HEADER = """# Fill the hole
 A small network trained **without labels** on 32×32 CIFAR-10 images fills in pixels it cannot see.
 **1** pick or upload an image · **2** paint over part of it (magenta = missing) or draw a random mask ·
@@ -183,6 +191,10 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
     first_caption = f"{examples.labels[gallery_indices[0]]} (example)" if gallery_indices else ""
     model_names = list(models)
     files = OutputFiles()
+    folders = {name: bundle_folder(name) or bundle_folder(models[name].name) for name in model_names}
+    probes: dict[str, ProbePair | None] = {name: load_probe_pair(folder) if folder else None
+                                           for name, folder in folders.items()}
+    frames = {name: list_frames(folder) if folder else {} for name, folder in folders.items()}
 
     # Picking an image takes two steps, so that a refused upload leaves the editor as it was:
     # first the 32x32 image and its caption (or a gr.Error), then, on success, the editor.
@@ -231,6 +243,32 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                 files.png(upscale(error_heatmap(image, shown.composite))), (masked, composite),
                 metrics_markdown(results.get(model_name), caption), files.png(slide, "inpainting-comparison"),
                 files.png(slide, "inpainting-comparison"))
+
+    def on_probe(image: np.ndarray | None, model_name: str | None):
+        """The encoder probe's and the pixel probe's top 3 classes for the image, and the caption."""
+        pair = probes.get(model_name) if model_name else None
+        if pair is None:
+            message = NO_PROBE if models else "No model is loaded."
+            return gr.update(value=None, visible=False), gr.update(value=None, visible=False), message
+        if image is None:
+            return None, None, probe_caption(pair)
+        model = models[model_name].model
+        pixels = top_classes(pair.pixels, image) if pair.pixels is not None else None
+        return (gr.update(value=top_classes(pair.encoder, image, model), visible=True),
+                gr.update(value=pixels, visible=pair.pixels is not None), probe_caption(pair))
+
+    def on_epoch(epoch: float, model_name: str | None):
+        found = frames.get(model_name or "", {})
+        if not found:
+            return None, "This model's bundle has no training frames."
+        shown, picture = load_frame(found, int(epoch), FRAME_SCALE)
+        return files.png(picture, f"epoch-{shown:03d}"), f"Epoch {shown} of {max(found)}. {FRAMES_HELP}"
+
+    def on_frames_model(model_name: str | None):
+        found = frames.get(model_name or "", {})
+        last = max(found) if found else 1
+        return (gr.update(minimum=1, maximum=max(last, 2), value=last, interactive=bool(found)),
+                *on_epoch(last, model_name))
 
     def inpaint(image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
         """Fill the hole of `image` marked by `mask` (alpha > 0, or brightness > 127 without alpha, is missing)."""
@@ -311,6 +349,24 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                                  interactive=False, buttons=["fullscreen"])
         download = gr.DownloadButton("⬇ Download the comparison (PNG, for a slide)", elem_id="download")
 
+        first_model = model_names[0] if model_names else None
+        with gr.Accordion("What did it learn? The model's guess at the image's class", open=True,
+                          elem_id="learned"):
+            gr.Markdown(LEARN_HELP, elem_classes="help")
+            with gr.Row():
+                encoder_label = gr.Label(num_top_classes=3, label="From the model's features", elem_id="probe-encoder")
+                pixels_label = gr.Label(num_top_classes=3, label="From the raw pixels", elem_id="probe-pixels")
+            probe_note = gr.Markdown(elem_id="probe-note", elem_classes="help")
+        with gr.Accordion("Watch it learn: the same images after every training epoch", open=True,
+                          elem_id="watch"):
+            first_frames = frames.get(first_model or "", {})
+            last_epoch = max(first_frames) if first_frames else 1
+            epoch = gr.Slider(1, max(last_epoch, 2), value=last_epoch, step=1, label="Epoch", elem_id="epoch",
+                              interactive=bool(first_frames))
+            frame_image = gr.Image(format="png", show_label=False, elem_id="frame", elem_classes="pixelated",
+                                   interactive=False, buttons=["fullscreen"])
+            frame_note = gr.Markdown(elem_id="frame-note", elem_classes="help")
+
         with gr.Row(visible=False):  # the /inpaint API endpoint's own inputs and outputs
             api_image, api_mask = gr.File(label="image"), gr.File(label="mask")
             api_model = gr.Textbox(label="model", value=model_names[0] if model_names else "")
@@ -324,6 +380,8 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
                       gallery.select(on_gallery_select, None, picked, api_visibility="private"),
                       random_image.click(on_random_image, None, picked, api_visibility="private")):
             event.success(show_in_editor, [image_state, editor], editor, api_visibility="private")
+            event.success(on_probe, [image_state, model], [encoder_label, pixels_label, probe_note],
+                          api_visibility="private")
         randomize.click(on_randomize, [image_state, family, coverage, seed], editor, api_visibility="private")
         clear.click(on_clear, [image_state], editor, api_visibility="private")
         brush_size.change(on_brush_size, brush_size, editor, api_visibility="private")
@@ -332,6 +390,12 @@ def build_demo(models: dict[str, Inpainter], examples: ExampleSet | None, notice
         gr.on([demo.load, editor.change, model.change, run.click], on_run,
               [image_state, caption_state, editor, model], outputs, trigger_mode="always_last",
               show_progress="minimal", api_visibility="private")
+        gr.on([demo.load, model.change], on_probe, [image_state, model], [encoder_label, pixels_label, probe_note],
+              trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+        gr.on([demo.load, model.change], on_frames_model, model, [epoch, frame_image, frame_note],
+              show_progress="hidden", api_visibility="private")
+        epoch.change(on_epoch, [epoch, model], [frame_image, frame_note], trigger_mode="always_last",
+                     show_progress="hidden", api_visibility="private")
         api_button.click(inpaint, [api_image, api_mask, api_model],
                          [api_composite, api_reconstruction, api_metrics], api_name="inpaint")
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
