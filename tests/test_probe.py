@@ -68,6 +68,16 @@ def test_features_are_deterministic_and_probing_leaves_the_encoder_unchanged(tin
     assert torch.equal(first, probe.encoder_features(model, images))
 
 
+def test_the_fine_tuning_classifier_starts_as_the_linear_probe():
+    torch.manual_seed(0)
+    model = build_model("dilated_unet", width=8)
+    images = torch.from_numpy(smooth_images(12)).permute(0, 3, 1, 2)
+    features = probe.encoder_features(model, images)
+    fit = probe.train_linear(features, torch.arange(12) % 3, num_classes=3, l2=0.1)
+    classifier = probe.EncoderClassifier(model, fit)
+    assert torch.allclose(probe.classifier_logits(classifier, images), fit.logits(features), atol=1e-4)
+
+
 def test_fine_tuning_changes_the_encoder_and_fits_the_labels():
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8)
