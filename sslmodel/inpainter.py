@@ -14,7 +14,7 @@ from .engine import reconstruct
 from .preprocess import MODEL_SIZE, ImageError, fit_to_model, to_rgb
 
 
-def _as_uint8_batch(images) -> tuple[np.ndarray, bool]:
+def as_uint8_batch(images) -> tuple[np.ndarray, bool]:
     """uint8 (N, H, W, 3) from an array or PIL image(s); also whether the input was a single image."""
     if isinstance(images, Image.Image):
         return np.asarray(fit_to_model(to_rgb(images)))[None], True
@@ -66,7 +66,7 @@ class Inpainter:
 
     def reconstruct(self, images, holes) -> np.ndarray:
         """The raw model output for every pixel: uint8 of the shape of `images` (arrays) or (N, 32, 32, 3)."""
-        batch, single = _as_uint8_batch(images)
+        batch, single = as_uint8_batch(images)
         hole_batch = _as_hole_batch(holes, len(batch))
         tensor = torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div_(255)
         with torch.inference_mode():
@@ -76,7 +76,7 @@ class Inpainter:
 
     def inpaint(self, images, holes) -> np.ndarray:
         """Fill the holes: uint8 of the shape of `images`; pixels that were not missing come back bit for bit."""
-        batch, single = _as_uint8_batch(images)
+        batch, single = as_uint8_batch(images)
         hole_batch = _as_hole_batch(holes, len(batch))
         filled = np.where(hole_batch[..., None], self.reconstruct(batch, hole_batch), batch)
         return filled[0] if single else filled

@@ -49,7 +49,7 @@ from .atomic import atomic_path, write_text
 from .bundle import PRETRAINED_DIR, WEIGHTS_NAME, BundleError, load_bundle, resolve
 from .data import DataError, Dataset, load_dataset
 from .engine import random_flip, to_float
-from .inpainter import _as_uint8_batch
+from .inpainter import as_uint8_batch
 from .models import build_model
 from .trainer import hardware_description, warmup_cosine
 
@@ -421,7 +421,7 @@ class Probe:
 
     def probabilities(self, images, model: nn.Module | None = None) -> np.ndarray:
         """uint8 (N, 32, 32, 3) or (32, 32, 3), or PIL image(s) -> class probabilities (N, C), rows summing to 1."""
-        batch, _ = _as_uint8_batch(images)
+        batch, _ = as_uint8_batch(images)
         features = self.features(torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2), model)
         if features.shape[1] != self.fit.weight.shape[1]:
             raise ProbeError(f"the {self.kind} probe takes {self.fit.weight.shape[1]} features, the model gives "
