@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import runpy
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, find app and sslmodel one level up
-
 import numpy as np
 import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
-import app
 from sslmodel import shipped_models
+from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
+from sslmodel.app.layout import CONCURRENCY
+from sslmodel.app.state import load_models
+
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"  # a script at the repository root, not in the package
 
 
 def write_inputs(folder: Path) -> tuple[str, str]:
@@ -74,14 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     if name is None:
         print("app_latency: no model to time (no shipped bundles in pretrained/; pass --model FOLDER)")
         return 1
-    models, problems = app.load_models([name])
+    models, problems = load_models([name])
     if not models:
         print(f"error: {problems[0]}", file=sys.stderr)
         return 1
-    demo = app.build_demo(models, None)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    app_threads = runpy.run_path(str(APP_SCRIPT))["TORCH_THREADS"]  # what `python app.py` sets
+    demo = build_demo(make_state(models, None))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     threads = torch.get_num_threads()
-    torch.set_num_threads(app.TORCH_THREADS)  # as `python app.py` does
+    torch.set_num_threads(app_threads)
     try:
         with tempfile.TemporaryDirectory() as folder:
             image, mask = write_inputs(Path(folder))
@@ -101,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         demo.close()
         torch.set_num_threads(threads)
 
-    print(f"/inpaint through gradio_client, model {name}, queue concurrency {app.CONCURRENCY}, "
-          f"{app.TORCH_THREADS} torch thread(s) per request\n")
+    print(f"/inpaint through gradio_client, model {name}, queue concurrency {CONCURRENCY}, "
+          f"{app_threads} torch thread(s) per request\n")
     print("| mode | requests | p50 (ms) | p95 (ms) | requests/s |")
     print("|---|---:|---:|---:|---:|")
     for label, figures in (("sequential", sequential), (f"{args.clients} concurrent clients", concurrent)):

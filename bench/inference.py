@@ -15,13 +15,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, find sslmodel one level up
-
 import numpy as np
 import torch
 
 from sslmodel import BundleError, Inpainter, shipped_models
-from sslmodel.engine import fixed_holes
+from sslmodel.holes import fixed_holes
 
 BATCH_SIZE = 64
 

@@ -3,7 +3,7 @@
     python bench/quality.py                                   # all 5,000 validation images, every shipped model
     python bench/quality.py --images 2000 --model runs/default --json /tmp/quality.json
 
-Every method is scored by sslmodel.engine.evaluate on the same fixed holes: hole PSNR, and SSIM of the composite
+Every method is scored by sslmodel.evaluate.evaluate_fill on the same fixed holes: hole PSNR, and SSIM of the composite
 (the known pixels plus the filled hole) in [0, 1]. A subset (--images) is spread evenly over the split, as the
 trainer's per-epoch validation is, so --images 2000 scores the very images and holes of the training log.
 The margin is that of the first model, the shipped default when there is one, over the better OpenCV method.
@@ -15,19 +15,18 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, find sslmodel one level up
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from sslmodel import BundleError, load_bundle, shipped_models
-from sslmodel.bundle import FAMILY_LABELS
 from sslmodel.classical import CLASSICAL_METHODS, classical_fill
+from sslmodel.convert import float_to_nhwc, nhwc_to_float, to_float
 from sslmodel.data import DataError, load_dataset
-from sslmodel.engine import evaluate, fixed_holes, reconstruct, to_float
-from sslmodel.holes import EVAL_FAMILIES
+from sslmodel.evaluate import Fill, evaluate_fill, reconstruct
+from sslmodel.holes import EVAL_FAMILIES, FAMILY_LABELS, fixed_holes
 from sslmodel.metrics import composite
 from sslmodel.models import hide
 from sslmodel.plots import image_grid
@@ -38,27 +37,21 @@ GRID_SCALE = 4  # nearest-neighbour upscaling of the grid's 32x32 tiles, so they
 GRID_GAP = 2
 
 
-class ClassicalFill(torch.nn.Module):
-    """A classical method behind the model interface, so that engine.evaluate scores it exactly like a network."""
-
-    def __init__(self, method: str):
-        super().__init__()
-        self.method = method
-        self.anchor = torch.nn.Parameter(torch.zeros(0), requires_grad=False)  # reconstruct() reads the device here
-
-    def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+def classical_method(method: str) -> Fill:
+    """A classical method as a fill function on float images, so that it is scored exactly like a network."""
+    def fill(images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
         # The images came from uint8, so rounding gives back the exact bytes. The hole is zeroed first because
         # cv2.inpaint reads the pixels under a hole that touches the image border: no method may see the answer.
-        known = (hide(images, holes) * 255).round().byte().permute(0, 2, 3, 1).numpy()  # (N, H, W, 3)
-        filled = classical_fill(known, holes.cpu().numpy(), self.method)
-        return to_float(torch.from_numpy(filled).permute(0, 3, 1, 2))
+        known = float_to_nhwc(hide(images, holes))  # (N, H, W, 3)
+        return nhwc_to_float(classical_fill(known, holes.cpu().numpy(), method))
+    return fill
 
 
-def load_methods(models: list[str]) -> dict[str, torch.nn.Module]:
+def load_methods(models: list[str]) -> dict[str, Fill]:
     """The classical methods, then each model bundle (a shipped name or a folder), by display name."""
-    methods = {METHOD_LABELS[m]: ClassicalFill(m) for m in CLASSICAL_METHODS}
+    methods = {METHOD_LABELS[m]: classical_method(m) for m in CLASSICAL_METHODS}
     for name in models:
-        methods[name] = load_bundle(name)[0]
+        methods[name] = partial(reconstruct, load_bundle(name)[0])
     return methods
 
 
@@ -89,7 +82,7 @@ def margins(results: dict[str, dict], reference: str) -> dict[str, dict]:
     return out
 
 
-def grid_picture(images_uint8: torch.Tensor, holes: dict[str, torch.Tensor], methods: dict[str, torch.nn.Module],
+def grid_picture(images_uint8: torch.Tensor, holes: dict[str, torch.Tensor], methods: dict[str, Fill],
                  per_family: int) -> Image.Image:
     """Columns: `per_family` images per hole family, with their benchmark holes. Rows: original, masked, each method."""
     columns = len(EVAL_FAMILIES) * per_family
@@ -98,7 +91,7 @@ def grid_picture(images_uint8: torch.Tensor, holes: dict[str, torch.Tensor], met
     hole = torch.stack([holes[family][i] for family, i in zip(families, index)])  # (C, H, W)
     images = to_float(images_uint8[index])
     rows = [images, hide(images, hole)]
-    rows += [composite(images, reconstruct(method, images, hole), hole) for method in methods.values()]
+    rows += [composite(images, fill(images, hole), hole) for fill in methods.values()]
     tiles = image_grid(rows, scale=GRID_SCALE, gap=GRID_GAP)
 
     font = ImageFont.load_default(size=14)
@@ -161,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
           f"methods: {', '.join(methods)}", flush=True)
 
     results = {}
-    for name, method in methods.items():
+    for name, fill in methods.items():
         start = time.perf_counter()
-        results[name] = evaluate(method, images, seed=args.seed, with_ssim=True)
+        results[name] = evaluate_fill(fill, images, seed=args.seed, with_ssim=True)
         print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
 
     print("\nhole PSNR (dB)\n\n" + markdown_table(results, "hole_psnr", 2))

@@ -23,8 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # as a script, find sslmodel one level up
-
 import numpy as np
 import torch
 from PIL import Image

@@ -1,4 +1,4 @@
-"""Weights bundles: a folder with model.safetensors, config.json and a model card (README.md).
+"""Weights bundles: a folder with model.safetensors, config.json and a model card (README.md, from card.py).
 
 The same folder loads from disk or from a Hub repo id, and is what `push_bundle` publishes.
 Weights are only ever read from safetensors: nothing from the Hub is unpickled.
@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from huggingface_hub import HfApi, ModelCardData, hf_hub_download
+from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .atomic import atomic_path, write_text
-from .holes import EVAL_FAMILIES
+from .card import model_card
 from .models import build_model
 
 WEIGHTS_NAME = "model.safetensors"
@@ -101,68 +101,3 @@ def push_bundle(folder: str | os.PathLike, repo_id: str, token: str | None = Non
     commit = api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
                                commit_message="Upload sslmodel inpainting bundle")
     return str(commit)
-
-
-FAMILY_LABELS = {"pixels": "pixels 50%", "center": "center 16x16", "boxes": "boxes", "strokes": "strokes",
-                 "patches": "patches 75%"}
-
-
-def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
-    rows = ["| hole family | hole PSNR (dB) | PSNR (dB) | SSIM |", "|---|---|---|---|"]
-    for family in EVAL_FAMILIES:
-        if family in metrics:
-            m = metrics[family]
-            rows.append(f"| {FAMILY_LABELS[family]} | {m['hole_psnr']:.2f} | {m.get('psnr', float('nan')):.2f} "
-                        f"| {m.get('ssim', float('nan')):.3f} |")
-    return "\n".join(rows)
-
-
-def probe_section(probe: dict[str, Any] | None) -> list[str]:
-    """The few-label classification table (sslmodel.probe), when the bundle has been probed."""
-    if not probe:
-        return []
-    return ["## Few-label classification",
-            "Accuracy (%) on the validation split, mean ± std over seeds, of linear classifiers and fine-tuning "
-            "with few labels per class (`sslmodel.probe`).", probe["table"],
-            f"Command ({probe.get('wall_time_seconds', 0) / 60:.0f} min):\n\n```bash\n{probe.get('command', '?')}\n```"]
-
-
-def refresh_card(folder: str | os.PathLike) -> None:
-    """Rewrite a bundle's model card from its config.json (after adding, e.g., probe results)."""
-    folder = Path(folder)
-    write_text(folder / CARD_NAME, model_card(json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))))
-
-
-def model_card(config: dict[str, Any]) -> str:
-    recipe, training = config.get("recipe", {}), config.get("training", {})
-    card_data = ModelCardData(library_name="sslmodel", license="mit", datasets=["cifar10"],
-                              pipeline_tag="image-to-image", tags=["inpainting", "self-supervised", "cifar10"])
-    minutes = training.get("wall_time_seconds", 0) / 60
-    sections = [
-        f"---\n{card_data.to_yaml()}\n---",
-        f"# sslmodel inpainting: `{config['arch']}`",
-        "A self-supervised image-inpainting model for 32x32 CIFAR-10 images: given an image with missing "
-        "pixels (a hole map, True = missing) it predicts the missing pixels from the rest. It was trained on "
-        "unlabelled images only.",
-        "## Validation",
-        f"Hole PSNR is the PSNR over the missing pixels only (images in [0, 1]), computed per image and averaged; "
-        f"PSNR and SSIM are of the whole composite (known pixels plus the filled hole). "
-        f"{training.get('val_images', '?')} held-out images (the last 10% of every class), fixed hole seeds.",
-        metrics_table(config.get("metrics", {})),
-        "## Training",
-        "\n".join([
-            f"- architecture: `{config['arch']}` {json.dumps(config.get('arch_config', {}))}, "
-            f"{training.get('parameters', 0):,} parameters",
-            f"- recipe: `{json.dumps(recipe)}`",
-            f"- data: {training.get('data', '?')}, {training.get('train_images', '?')} training images",
-            f"- epochs completed: {training.get('epochs_completed', '?')}; wall time {minutes:.1f} min "
-            f"on {training.get('hardware', '?')}",
-            f"- command:\n\n```bash\n{training.get('command', '?')}\n```",
-        ]),
-        "`frames/epoch_NNN.png` show fixed validation images (original, masked, reconstruction) after each epoch.",
-        *probe_section(config.get("probe")),
-        "## Use",
-        "```python\nfrom sslmodel import Inpainter\n\ninp = Inpainter.from_pretrained(\"path/or/repo-id\")\n"
-        "filled = inp.inpaint(images, holes)  # uint8 (N, 32, 32, 3), bool (N, 32, 32) -> uint8\n```",
-    ]
-    return "\n\n".join(sections) + "\n"

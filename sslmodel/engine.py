@@ -1,4 +1,7 @@
-"""One training epoch and one evaluation pass. The epoch loop, checkpoints and logging live in trainer.py."""
+"""One training epoch and its loss.
+
+The loop over epochs, checkpoints and logs live in trainer.py; scoring on fixed holes in evaluate.py.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,14 @@ import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import metrics
-from .holes import EVAL_FAMILIES, make_holes
+from .convert import to_float
+from .holes import make_holes
 
 
 class NonFiniteLossError(RuntimeError):
     pass
-
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 3, H, W) -> float in [0, 1]."""
-    return images.float().div_(255)
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -37,6 +34,15 @@ def inpainting_loss(reconstruction: torch.Tensor, images: torch.Tensor, holes: t
         return error.mean()
     weight = holes.unsqueeze(1).to(error.dtype)
     return (error * weight).sum() / (weight.sum() * error.shape[1]).clamp_min(1)
+
+
+def warmup_cosine(total_steps: int, warmup_steps: int):
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
+        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return factor
 
 
 @dataclass
@@ -78,36 +84,3 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
             bar.set_postfix(loss=f"{loss.item():.4f}", img_s=f"{seen * world_size / (time.perf_counter() - start):.0f}")
     elapsed = time.perf_counter() - start
     return EpochStats(loss=total_loss / max(seen, 1), images_per_second=seen * world_size / max(elapsed, 1e-9))
-
-
-def fixed_holes(family: str, n: int, size: int = 32, seed: int = 0) -> torch.Tensor:
-    """The same holes every time for a family and seed: what validation and benchmarks use."""
-    return make_holes(family, n, size, generator=torch.Generator().manual_seed(seed))
-
-
-@torch.no_grad()
-def reconstruct(model, images: torch.Tensor, holes: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Float images (N, 3, H, W) in [0, 1] and holes -> the model's raw reconstruction, batched, on the model's device."""
-    model.eval()
-    device = next(model.parameters()).device
-    out = [model(images[i:i + batch_size].to(device).contiguous(memory_format=torch.channels_last),
-                 holes[i:i + batch_size].to(device)).float().cpu()
-           for i in range(0, len(images), batch_size)]
-    return torch.cat(out)
-
-
-@torch.no_grad()
-def evaluate(model, images_uint8: torch.Tensor, families=EVAL_FAMILIES, seed: int = 0,
-             with_ssim: bool = False) -> dict[str, dict[str, float]]:
-    """Mean hole PSNR (and whole-image PSNR and SSIM of the composite) per hole family, on fixed holes."""
-    images = to_float(images_uint8)
-    results = {}
-    for family in families:
-        holes = fixed_holes(family, len(images), images.shape[-1], seed)
-        filled = metrics.composite(images, reconstruct(model, images, holes), holes)
-        row = {"hole_psnr": metrics.hole_psnr(filled, images, holes).nanmean().item()}
-        if with_ssim:
-            row["psnr"] = metrics.psnr(filled, images).mean().item()
-            row["ssim"] = metrics.ssim(filled, images).mean().item()
-        results[family] = row
-    return results

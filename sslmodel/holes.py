@@ -124,6 +124,9 @@ FAMILIES: dict[str, Callable[..., torch.Tensor]] = {
 }
 # The families that validation, benchmarks and model cards report, each with its default parameters.
 EVAL_FAMILIES = ("pixels", "center", "boxes", "strokes", "patches")
+# How tables and pictures name them: the parameters are part of the name.
+FAMILY_LABELS = {"pixels": "pixels 50%", "center": "center 16x16", "boxes": "boxes", "strokes": "strokes",
+                 "patches": "patches 75%"}
 
 
 def make_holes(family: str, n: int, size: int = 32, *, generator: Generator = None, device="cpu",
@@ -132,3 +135,8 @@ def make_holes(family: str, n: int, size: int = 32, *, generator: Generator = No
     if family not in FAMILIES:
         raise ValueError(f"unknown hole family {family!r}; choose one of {', '.join(FAMILIES)}")
     return FAMILIES[family](n, size, generator=generator, device=device, **params)
+
+
+def fixed_holes(family: str, n: int, size: int = 32, seed: int = 0) -> torch.Tensor:
+    """The same holes every time for a family and seed: what validation and benchmarks use."""
+    return make_holes(family, n, size, generator=torch.Generator().manual_seed(seed))

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from .bundle import load_bundle
-from .engine import reconstruct
-from .preprocess import MODEL_SIZE, ImageError, fit_to_model, to_rgb
-
-
-def as_uint8_batch(images) -> tuple[np.ndarray, bool]:
-    """uint8 (N, H, W, 3) from an array or PIL image(s); also whether the input was a single image."""
-    if isinstance(images, Image.Image):
-        return np.asarray(fit_to_model(to_rgb(images)))[None], True
-    if isinstance(images, Sequence) and images and all(isinstance(i, Image.Image) for i in images):
-        return np.stack([np.asarray(fit_to_model(to_rgb(i))) for i in images]), False
-    array = np.asarray(images)
-    if array.dtype != np.uint8:
-        raise ImageError(f"images must be uint8, got {array.dtype}")
-    single = array.ndim == 3
-    batch = array[None] if single else array
-    if batch.ndim != 4 or batch.shape[1:] != (MODEL_SIZE, MODEL_SIZE, 3):
-        raise ImageError(f"images must be ({MODEL_SIZE}, {MODEL_SIZE}, 3) or (N, {MODEL_SIZE}, {MODEL_SIZE}, 3), "
-                         f"got {array.shape}")
-    return batch, single
+from .convert import float_to_nhwc, nhwc_to_float
+from .evaluate import reconstruct
+from .preprocess import MODEL_SIZE, ImageError, as_uint8_batch
 
 
 def _as_hole_batch(holes, count: int) -> np.ndarray:
@@ -68,10 +51,9 @@ class Inpainter:
         """The raw model output for every pixel: uint8 of the shape of `images` (arrays) or (N, 32, 32, 3)."""
         batch, single = as_uint8_batch(images)
         hole_batch = _as_hole_batch(holes, len(batch))
-        tensor = torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div_(255)
         with torch.inference_mode():
-            output = reconstruct(self.model, tensor, torch.from_numpy(np.array(hole_batch)))
-        result = (output.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+            output = reconstruct(self.model, nhwc_to_float(batch), torch.from_numpy(np.array(hole_batch)))
+        result = float_to_nhwc(output)
         return result[0] if single else result
 
     def inpaint(self, images, holes) -> np.ndarray:

@@ -1,31 +1,22 @@
-"""Pictures written during training, drawn with PIL alone: sample grids and training curves."""
+"""Pictures written during training and by the benchmarks: image grids and training curves."""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import torch
 from PIL import Image, ImageDraw
+from torchvision.utils import make_grid
+
+from .convert import float_to_nhwc
 
 
 def image_grid(rows: list[torch.Tensor], scale: int = 2, gap: int = 2) -> Image.Image:
-    """Rows of float images (N, 3, H, W) in [0, 1] -> one picture, each image upscaled by `scale` (nearest)."""
-    n, _, h, w = rows[0].shape
-    canvas = np.full((len(rows) * (h * scale + gap) - gap, n * (w * scale + gap) - gap, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
-        tiles = (row.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-        tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
-        for c, tile in enumerate(tiles):
-            y, x = r * (h * scale + gap), c * (w * scale + gap)
-            canvas[y:y + h * scale, x:x + w * scale] = tile
-    return Image.fromarray(canvas)
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    """Rows of float images (N, 3, H, W) in [0, 1] -> one picture: each image upscaled by `scale` (nearest
+    neighbour), `gap` white pixels between images and none around them."""
+    tiles = torch.cat(rows).repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)
+    grid = make_grid(tiles, nrow=len(rows[0]), padding=gap, pad_value=1.0)  # (3, H', W'), `gap` around too
+    if len(tiles) > 1:  # make_grid returns a single image as it is, without the border
+        grid = grid[:, gap:grid.shape[1] - gap, gap:grid.shape[2] - gap]
+    return Image.fromarray(float_to_nhwc(grid[None])[0])
 
 
 def curves(series: dict[str, list[float]], width: int = 640, height: int = 220) -> Image.Image:

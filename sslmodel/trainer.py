@@ -7,9 +7,7 @@ or under `torchrun` (DistributedDataParallel, gloo on CPU, nccl on GPU), where o
 from __future__ import annotations
 
 import json
-import math
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,10 +16,13 @@ import torch
 import torch.distributed as dist
 
 from . import engine, plots
-from .atomic import atomic_path, write_text
+from .atomic import atomic_path
 from .bundle import push_bundle, save_bundle
+from .convert import png_bytes, to_float
 from .data import load_dataset
-from .holes import EVAL_FAMILIES
+from .device import cpu_count, hardware_description, pick_device
+from .evaluate import evaluate_model, reconstruct
+from .holes import EVAL_FAMILIES, fixed_holes
 from .models import DEFAULT_ARCH, build_model
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -57,40 +58,6 @@ class TrainConfig:
 
 class TrainingError(RuntimeError):
     """Training cannot go on; the message says why. Nothing already saved has been touched."""
-
-
-def pick_device(name: str) -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def hardware_description(device: torch.device, world_size: int) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    model = platform.processor() or platform.machine()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu_count()}-core CPU ({model}), {world_size} process(es) x {torch.get_num_threads()} thread(s)"
-
-
-def warmup_cosine(total_steps: int, warmup_steps: int):
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
-        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    return factor
 
 
 class Run:
@@ -149,7 +116,8 @@ class Run:
                                            betas=(0.9, 0.99) if config.schedule == "cosine" else (0.9, 0.999))
         self.steps_per_epoch = len(train.images) // self.world_size // config.batch_size
         total = self.steps_per_epoch * config.epochs
-        factor = warmup_cosine(total, min(500, total // 20 + 1)) if config.schedule == "cosine" else (lambda step: 1.0)
+        factor = (engine.warmup_cosine(total, min(500, total // 20 + 1)) if config.schedule == "cosine"
+                  else (lambda step: 1.0))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
         self.start_epoch, self.history, self.elapsed = 0, [], 0.0
         if self.resume_state:
@@ -165,8 +133,8 @@ class Run:
         self.val_subset = val.images[:config.val_images_per_epoch] if len(val.images) <= config.val_images_per_epoch \
             else val.images[torch.linspace(0, len(val.images) - 1, config.val_images_per_epoch).long()]
         sample_index = torch.linspace(0, len(val.images) - 1, min(SAMPLE_COUNT, len(val.images))).long()
-        self.sample_images = engine.to_float(val.images[sample_index])
-        self.sample_holes = engine.fixed_holes("mixed", len(sample_index), self.sample_images.shape[-1], seed=1)
+        self.sample_images = to_float(val.images[sample_index])
+        self.sample_holes = fixed_holes("mixed", len(sample_index), self.sample_images.shape[-1], seed=1)
 
     def epoch_generator(self, epoch: int) -> torch.Generator:
         """Order, flips and holes of an epoch depend only on (seed, epoch, rank): resuming replays them exactly."""
@@ -179,11 +147,11 @@ class Run:
         self.history.append(row)
         with open(self.out / "log.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(row) + "\n")
-        reconstruction = engine.reconstruct(self.model, self.sample_images, self.sample_holes)
+        reconstruction = reconstruct(self.model, self.sample_images, self.sample_holes)
         masked = self.sample_images * (~self.sample_holes).unsqueeze(1)
         grid = plots.image_grid([self.sample_images, masked, reconstruction], scale=1, gap=0)
         with atomic_path(self.out / "samples" / f"epoch_{epoch:03d}.png") as tmp:
-            tmp.write_bytes(plots.png_bytes(grid))
+            tmp.write_bytes(png_bytes(grid, optimize=True))  # one per epoch in every bundle: keep them small
         series = {"train loss": [r["loss"] for r in self.history]}
         series |= {f"val hole PSNR, {f} (dB)": [r["val_hole_psnr"][f] for r in self.history] for f in EVAL_FAMILIES}
         with atomic_path(self.out / "curves.png") as tmp:
@@ -210,7 +178,7 @@ class Run:
                 progress=self.is_main, description=f"epoch {epoch}/{config.epochs}")
             self.elapsed += time.perf_counter() - started
             if self.is_main:
-                val_metrics = engine.evaluate(self.model, self.val_subset)
+                val_metrics = evaluate_model(self.model, self.val_subset)
                 self.save_epoch_outputs(epoch, stats, val_metrics)
                 self.save_checkpoint(epoch)
                 scores = "  ".join(f"{f} {m['hole_psnr']:.2f}" for f, m in val_metrics.items())
@@ -225,7 +193,7 @@ class Run:
             return None
         config = self.config
         self.log(f"final validation on {len(self.dataset.val.images)} images ...")
-        val_metrics = engine.evaluate(self.model, self.dataset.val.images, with_ssim=True)
+        val_metrics = evaluate_model(self.model, self.dataset.val.images, with_ssim=True)
         bundle_config = {
             "arch": config.arch, "arch_config": config.arch_config, "recipe": config.recipe(), "metrics": val_metrics,
             "training": {

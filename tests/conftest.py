@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests import sslmodel, train and app from the repository root
+from app_inputs import CLASSES, MODEL_NAMES, gradient_image, make_tiny_bundle, save_png
+from sslmodel import Inpainter, build_model, save_bundle
+from sslmodel.app.examples import ExampleSet, from_folder
 
-from sslmodel import build_model, save_bundle  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # the repository: where train.py runs under torchrun
 
 
 def smooth_images(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
@@ -53,3 +53,33 @@ def make_bundle(folder: Path, arch: str = "dilated_unet", seed: int = 0, **arch_
 def bundle(tmp_path_factory) -> Path:
     """An untrained default-architecture bundle (small width, so tests stay fast)."""
     return make_bundle(tmp_path_factory.mktemp("bundle") / "small", width=16)
+
+
+# ---------------------------------------------------------------------------------------------- the app's
+
+@pytest.fixture(scope="session")
+def tiny_bundles(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("app-bundles")
+    return {name: make_tiny_bundle(root / name, seed) for seed, name in enumerate(MODEL_NAMES)}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_bundles) -> dict[str, Inpainter]:
+    """Two untrained bundles, loaded from disk like any other bundle."""
+    return {name: Inpainter.from_pretrained(folder) for name, folder in tiny_bundles.items()}
+
+
+@pytest.fixture(scope="session")
+def examples_dir(tmp_path_factory) -> Path:
+    """A folder of example images with class subfolders, like the CIFAR-10 test set but 3 per class."""
+    root = tmp_path_factory.mktemp("app-examples")
+    for c, name in enumerate(CLASSES):
+        (root / name).mkdir()
+        for i in range(3):
+            save_png(gradient_image(seed=10 * c + i), root / name / f"{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_examples(examples_dir) -> ExampleSet:
+    return from_folder(examples_dir)

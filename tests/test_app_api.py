@@ -10,15 +10,17 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-import app
-from app_fixtures import (MODEL_NAMES, bad_images, examples_dir, gradient_image, good_inputs, save_png,  # noqa: F401
-                          tiny_bundles, tiny_examples, tiny_models)
+from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
+from sslmodel.app.handlers import read_image, read_mask
+from app_inputs import MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
+
+pytestmark = pytest.mark.slow  # launches a server
 
 
 @pytest.fixture(scope="module")
 def client(tiny_models, tiny_examples):
-    demo = app.build_demo(tiny_models, tiny_examples)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo = build_demo(make_state(tiny_models, tiny_examples))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     try:
         yield Client(url, verbose=False)
     finally:
@@ -52,8 +54,8 @@ def inpaint(client: Client, image, mask, model: str | None = None):
 
 def test_inpaint_returns_32x32_pngs_and_metrics(client, files):
     composite, reconstruction, metrics = inpaint(client, files["image"], files["mask"])
-    expected_holes = app.read_mask(str(files["mask"]), (48, 40))
-    known = app.read_image(str(files["image"]))
+    expected_holes = read_mask(str(files["mask"]), (48, 40))
+    known = read_image(str(files["image"]))
     assert composite.shape == reconstruction.shape == (32, 32, 3)
     assert (composite[~expected_holes] == known[~expected_holes]).all()  # PNG: bit for bit
     assert (composite[expected_holes] == reconstruction[expected_holes]).all()
@@ -69,7 +71,7 @@ def test_model_choice_changes_the_reconstruction(client, files):
 
 def test_empty_mask_returns_the_image_unchanged(client, files):
     composite, _, metrics = inpaint(client, files["image"], files["empty"])
-    assert np.array_equal(composite, app.read_image(str(files["image"])))
+    assert np.array_equal(composite, read_image(str(files["image"])))
     assert metrics["hole_psnr"] is None and metrics["hole_pixels"] == 0
 
 
@@ -131,8 +133,8 @@ def test_concurrent_requests_all_get_their_own_answer(client, files):
     images = [save_png(gradient_image(seed=20 + i % 4), files["folder"] / f"c{i}.png") for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda path: inpaint(client, path, files["mask32"]), images))
-    holes = app.read_mask(str(files["mask32"]), (32, 32))
+    holes = read_mask(str(files["mask32"]), (32, 32))
     assert holes.sum() == 512
     for path, (composite, _, metrics) in zip(images, results):
-        assert (composite[~holes] == app.read_image(str(path))[~holes]).all()
+        assert (composite[~holes] == read_image(str(path))[~holes]).all()
         assert metrics["hole_pixels"] == 512

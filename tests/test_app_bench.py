@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
-from app_fixtures import MODEL_NAMES, tiny_bundles  # noqa: F401
+from app_inputs import MODEL_NAMES
 from bench import app_latency
+
+pytestmark = pytest.mark.slow  # launches a server
 
 
 def test_app_latency_reports_both_modes(tiny_bundles, tmp_path, capsys):

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image, UnidentifiedImageError
 
-import app
-from app_fixtures import MODEL_NAMES, examples_dir, tiny_bundles, tiny_examples, tiny_models  # noqa: F401
-from sslmodel.editor import HOLE_COLOR, SCALE
-from sslmodel.examples import find_examples
+from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
+from app_inputs import MODEL_NAMES
+from sslmodel.app.editor import HOLE_COLOR, SCALE
+from sslmodel.app.examples import find_examples
+
+pytestmark = pytest.mark.slow  # launches a server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,8 +32,8 @@ if not CHROMIUM.exists():
 def url(tiny_models, examples_dir):
     examples, note = find_examples(examples_dir)  # what `python app.py --examples DIR` does
     assert examples is not None, note
-    demo = app.build_demo(tiny_models, examples)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo = build_demo(make_state(tiny_models, examples))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     try:
         yield url
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -9,10 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from app_fixtures import gradient_image, make_bundle
+from app_inputs import gradient_image, make_tiny_bundle
 from sslmodel import Inpainter
 from sslmodel.probe import LinearFit, Probe, encoder_features, save_probes
-from sslmodel.showcase import list_frames, load_frame, load_probe_pair, probe_caption, top_classes
+from sslmodel.app import handlers, make_state
+from sslmodel.app.showcase import list_frames, load_frame, load_probe_pair, probe_caption, top_classes
 
 CLASSES = [f"class{i}" for i in range(10)]
 
@@ -27,7 +29,7 @@ def linear_probe(kind: str, dim: int, favourite: int, accuracy: float) -> Probe:
 
 @pytest.fixture(scope="module")
 def showcase_bundle(tmp_path_factory):
-    folder = make_bundle(tmp_path_factory.mktemp("showcase") / "probed", seed=3)
+    folder = make_tiny_bundle(tmp_path_factory.mktemp("showcase") / "probed", seed=3)
     model = Inpainter.from_pretrained(folder).model
     dim = encoder_features(model, torch.zeros(1, 3, 32, 32, dtype=torch.uint8)).shape[1]
     save_probes(folder, {"encoder": linear_probe("encoder", dim, 2, 55.5),
@@ -54,7 +56,7 @@ def test_probe_pair_predicts_top3_and_caption(showcase_bundle):
 
 
 def test_no_probe_or_stale_probe_gives_none(tmp_path, showcase_bundle):
-    bare = make_bundle(tmp_path / "bare", seed=4)
+    bare = make_tiny_bundle(tmp_path / "bare", seed=4)
     assert load_probe_pair(bare) is None
     # a probe fitted on other weights is refused
     for name in ("probe.json", "probe.safetensors"):
@@ -74,19 +76,18 @@ def test_frames_listed_in_order_and_upscaled(showcase_bundle, tmp_path):
 
 
 def test_app_handlers_produce_the_new_outputs(showcase_bundle, tmp_path):
-    import app
-    bare = make_bundle(tmp_path / "bare", seed=5)
+    bare = make_tiny_bundle(tmp_path / "bare", seed=5)
     models = {"probed": Inpainter.from_pretrained(showcase_bundle), "bare": Inpainter.from_pretrained(bare)}
-    demo = app.build_demo(models, None)
-    fns = {block.fn.__name__: block.fn for block in demo.fns.values()}
+    state = make_state(models, None)
+    fns = {name: functools.partial(getattr(handlers, name), state) for name in ("on_probe", "on_frames_model", "on_epoch")}
     encoder, pixels, note = fns["on_probe"](gradient_image(), "probed")
     assert max(encoder["value"], key=encoder["value"].get) == "class2" and encoder["visible"]
     assert len(pixels["value"]) == 3 and "55.5%" in note
     encoder, pixels, note = fns["on_probe"](gradient_image(), "bare")
-    assert encoder["visible"] is False and note == app.NO_PROBE
+    assert encoder["visible"] is False and note == handlers.NO_PROBE
     slider, path, caption = fns["on_frames_model"]("probed")
     assert slider["maximum"] == 3 and slider["value"] == 3 and "Epoch 3 of 3" in caption
-    assert Image.open(path).size == (256 * app.FRAME_SCALE, 96 * app.FRAME_SCALE)
+    assert Image.open(path).size == (256 * handlers.FRAME_SCALE, 96 * handlers.FRAME_SCALE)
     path, caption = fns["on_epoch"](1, "probed")
     assert np.asarray(Image.open(path).convert("RGB"))[0, 0, 0] == 40 and "reconstruction" in caption
     assert fns["on_epoch"](1, "bare")[0] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -11,12 +12,16 @@ import pytest
 from PIL import Image
 
 import app
-from app_fixtures import (CLASSES, MODEL_NAMES, bad_images, examples_dir, gradient_image, good_inputs,  # noqa: F401
-                          save_png, tiny_bundles, tiny_examples, tiny_models)
-from sslmodel.compare import CLASSICAL, HEAT_ANCHORS, compare_all, comparison_slide, error_heatmap, image_metrics
-from sslmodel.editor import (HOLE_COLOR, SCALE, editor_value, hole_layer, holes_from_alpha, holes_from_editor,
+from sslmodel.app import handlers, make_state
+from sslmodel.app.layout import CONCURRENCY, QUEUE_SIZE, build_demo
+from sslmodel.app.outputs import OutputFiles
+from sslmodel.app.state import load_models, page_notice
+from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
+from sslmodel.app.compare import CLASSICAL, HEAT_ANCHORS, compare_all, comparison_slide, error_heatmap, image_metrics
+from sslmodel.app.editor import (HOLE_COLOR, SCALE, editor_value, hole_layer, holes_from_alpha, holes_from_editor,
                              masked_view, random_holes, upscale)
-from sslmodel.examples import ENV_VAR, HOW_TO_GET, find_examples, from_cifar10, from_folder
+from sslmodel.app.examples import (ENV_VAR, GALLERY_FILE, HOW_TO_GET, find_examples, from_cifar10, from_folder,
+                                   from_gallery, write_gallery)
 from sslmodel.holes import FAMILIES
 
 IMAGE = gradient_image(seed=3)
@@ -37,11 +42,6 @@ def editor_arrays(value: dict) -> dict:
     """An editor value as handlers return it (files) -> as handlers receive it (arrays)."""
     return {"background": read(value["background"]), "layers": [read(layer) for layer in value["layers"]],
             "composite": read(value["composite"])}
-
-
-def handler(demo: gr.Blocks, name: str):
-    """The event handler called `name` inside a built demo."""
-    return next(block_fn.fn for block_fn in demo.fns.values() if getattr(block_fn.fn, "__name__", "") == name)
 
 
 # ---------------------------------------------------------------------------------------------- editor
@@ -158,48 +158,69 @@ def test_find_examples_prefers_the_folder_then_the_environment(examples_dir, tmp
     monkeypatch.setenv(ENV_VAR, str(examples_dir))
     found, note = find_examples(cache_dir=tmp_path)
     assert found is not None and len(found) == 6 and note == ""
-    found, note = find_examples(tmp_path / "missing", cache_dir=tmp_path)
-    assert found is None and HOW_TO_GET in note
+    found, note = find_examples(tmp_path / "missing", cache_dir=tmp_path)  # a typo: the built-in images, and why
+    assert len(found) == 100 and HOW_TO_GET in note and "missing does not exist" in note
 
 
-def test_without_examples_the_note_says_how_to_get_them(tmp_path, monkeypatch):
+def test_offline_without_a_cache_the_built_in_gallery_is_offered(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     with pytest.raises(RuntimeError, match="not available"):
         from_cifar10(tmp_path, download=False)
     found, note = find_examples(cache_dir=tmp_path)
-    assert found is None and "--examples" in note and ENV_VAR in note
+    assert note == "" and found.source.startswith("CIFAR-10 validation images")
+    found, note = find_examples("cifar10", cache_dir=tmp_path)  # asked for the test set, offline: say so
+    assert len(found) == 100 and "not available" in note and "built-in" in note
+
+
+def test_the_shipped_gallery_is_small_labelled_and_ten_per_class():
+    gallery = from_gallery()
+    assert GALLERY_FILE.stat().st_size < 300_000
+    assert len(gallery) == 100 and {gallery.labels.count(label) for label in set(gallery.labels)} == {10}
+    assert sorted(set(gallery.labels)) == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                                           "ship", "truck"]
+    images = np.stack([gallery.load(i) for i in range(len(gallery))])
+    assert images.shape == (100, 32, 32, 3) and images.dtype == np.uint8
+    assert len({image.tobytes() for image in images}) == 100 and images.std() > 30  # 100 distinct real pictures
+
+
+def test_gallery_round_trips_images_and_labels(tmp_path):
+    images = np.stack([gradient_image(seed=s) for s in range(13)])  # not a multiple of the row length
+    labels = [f"class {s % 4}" for s in range(13)]
+    gallery = from_gallery(write_gallery(images, labels, tmp_path / "gallery.png"))
+    assert gallery.labels == labels
+    assert all(np.array_equal(gallery.load(i), images[i]) for i in range(13))
 
 
 # ---------------------------------------------------------------------------------------------- app helpers
 
 def test_read_image_accepts_every_mode_and_refuses_bad_files(tmp_path):
     for name, path in good_inputs(tmp_path).items():
-        image = app.read_image(str(path))
+        image = handlers.read_image(str(path))
         assert image.shape == (32, 32, 3) and image.dtype == np.uint8, name
     for name, path in bad_images(tmp_path).items():
         with pytest.raises(gr.Error, match="Image: "):
-            app.read_image(str(path))
+            handlers.read_image(str(path))
     with pytest.raises(gr.Error, match="No image"):
-        app.read_image(None)
+        handlers.read_image(None)
 
 
 def test_read_mask_takes_the_image_size_or_32_and_nothing_else(tmp_path):
     mask = np.zeros((40, 48), np.uint8)
     mask[:, :24] = 255  # the left half of a 48x40 image; the centre crop keeps columns 4..43
-    holes = app.read_mask(str(save_png(mask, tmp_path / "mask.png")), (48, 40))
+    holes = handlers.read_mask(str(save_png(mask, tmp_path / "mask.png")), (48, 40))
     assert holes.shape == (32, 32) and holes[:, :15].all() and not holes[:, 17:].any()
-    small = app.read_mask(str(save_png(upscale(center_holes(), 1).astype(np.uint8) * 255, tmp_path / "m32.png")),
+    small = handlers.read_mask(str(save_png(upscale(center_holes(), 1).astype(np.uint8) * 255, tmp_path / "m32.png")),
                           (48, 40))
     assert (small == center_holes()).all()
     with pytest.raises(gr.Error, match="Mask: the mask is 20x20"):
-        app.read_mask(str(save_png(np.zeros((20, 20), np.uint8), tmp_path / "m20.png")), (48, 40))
+        handlers.read_mask(str(save_png(np.zeros((20, 20), np.uint8), tmp_path / "m20.png")), (48, 40))
 
 
 def test_mask_alpha_marks_the_holes(tmp_path):
     rgba = np.zeros((32, 32, 4), np.uint8)
     rgba[..., :3] = 255  # white everywhere, but only the opaque pixels count as missing
     rgba[center_holes(), 3] = 255
-    assert (app.read_mask(str(save_png(rgba, tmp_path / "alpha.png")), (32, 32)) == center_holes()).all()
+    assert (handlers.read_mask(str(save_png(rgba, tmp_path / "alpha.png")), (32, 32)) == center_holes()).all()
 
 
 def test_upright_size_follows_exif_rotation(tmp_path):
@@ -207,23 +228,23 @@ def test_upright_size_follows_exif_rotation(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotated 90 degrees
     image.save(tmp_path / "rotated.jpg", exif=exif)
-    assert app.upright_size(str(tmp_path / "rotated.jpg")) == (40, 48)
-    assert app.upright_size(str(save_png(gradient_image(48, 40), tmp_path / "plain.png"))) == (48, 40)
+    assert handlers.upright_size(str(tmp_path / "rotated.jpg")) == (40, 48)
+    assert handlers.upright_size(str(save_png(gradient_image(48, 40), tmp_path / "plain.png"))) == (48, 40)
 
 
 def test_pick_model_defaults_to_the_first_and_names_the_choices(tiny_models):
-    assert app.pick_model(tiny_models, None)[0] == MODEL_NAMES[0]
-    assert app.pick_model(tiny_models, MODEL_NAMES[1])[1] is tiny_models[MODEL_NAMES[1]]
+    assert handlers.pick_model(tiny_models, None)[0] == MODEL_NAMES[0]
+    assert handlers.pick_model(tiny_models, MODEL_NAMES[1])[1] is tiny_models[MODEL_NAMES[1]]
     with pytest.raises(gr.Error, match="Unknown model 'nope'; choose one of: tiny, tiny-2"):
-        app.pick_model(tiny_models, "nope")
+        handlers.pick_model(tiny_models, "nope")
     with pytest.raises(gr.Error, match="No model is loaded"):
-        app.pick_model({}, None)
+        handlers.pick_model({}, None)
 
 
 def test_load_models_reports_what_failed(tmp_path):
-    models, problems = app.load_models([str(tmp_path / "nowhere"), ""])
+    models, problems = load_models([str(tmp_path / "nowhere"), ""])
     assert models == {} and len(problems) == 1 and "nowhere" in problems[0]
-    assert "No model is loaded" in app.page_notice(models, problems, "")
+    assert "No model is loaded" in page_notice(models, problems, "")
 
 
 def test_flags_and_environment(monkeypatch):
@@ -238,7 +259,7 @@ def test_flags_and_environment(monkeypatch):
 
 
 def test_output_files_are_named_by_content_and_pruned(tmp_path):
-    files = app.OutputFiles(tmp_path, max_age=100)
+    files = OutputFiles(tmp_path, max_age=100)
     path = files.png(upscale(IMAGE), "slide")
     assert path == files.png(Image.fromarray(upscale(IMAGE)), "slide") and path.endswith("slide.png")
     assert np.array_equal(read(path), upscale(IMAGE)) and files.png(IMAGE) != path
@@ -252,13 +273,14 @@ def test_output_files_are_named_by_content_and_pruned(tmp_path):
 # ---------------------------------------------------------------------------------------------- handlers
 
 @pytest.fixture(scope="module")
-def built(tiny_models, tiny_examples) -> gr.Blocks:
-    return app.build_demo(tiny_models, tiny_examples)
+def built(tiny_models, tiny_examples):
+    """The state a server for these models and examples loads once."""
+    return make_state(tiny_models, tiny_examples)
 
 
 def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
     holes = center_holes()
-    outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
+    outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
     paths = [*outputs[:5], *outputs[5]]
     original, masked, reconstruction, composite, heat, before, after = (read(path) for path in paths)
     markdown, slide, download = outputs[6], read(outputs[7]), outputs[8]
@@ -274,12 +296,12 @@ def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
 
 
 def test_run_with_an_empty_mask_returns_the_image(built):
-    outputs = handler(built, "on_run")(IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
+    outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
     assert (read(outputs[3]) == upscale(IMAGE)).all() and "n/a (no hole)" in outputs[6]
 
 
 def test_run_without_an_image_or_a_model(tiny_examples):
-    run = handler(app.build_demo({}, None, app.page_notice({}, [], "")), "on_run")
+    run = functools.partial(handlers.on_run, make_state({}, None, page_notice({}, [], "")))
     assert run(None, "", None, None)[6].startswith("Pick an example")
     outputs = run(IMAGE, "test", editor_value(IMAGE, center_holes()), None)  # OpenCV only
     assert read(outputs[3]).shape == (256, 256, 3) and "No model loaded" in outputs[6]
@@ -287,31 +309,31 @@ def test_run_without_an_image_or_a_model(tiny_examples):
 
 def test_picking_an_image_keeps_the_painted_holes(built, tiny_examples, tmp_path):
     holes = random_holes("strokes", 0.3, 2)
-    image, caption = handler(built, "on_random_image")()
+    image, caption = handlers.on_random_image(built)
     assert caption.split(" ")[0] in CLASSES
     assert any((image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))
-    image, caption = handler(built, "on_gallery_select")(gr.SelectData(None, {"index": 1, "value": None}))
+    image, caption = handlers.on_gallery_select(built, gr.SelectData(None, {"index": 1, "value": None}))
     assert (image == tiny_examples.load(1)).all() and caption.startswith(CLASSES[0])
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
-    image, caption = handler(built, "on_upload")(str(upload))
-    assert (image == app.read_image(str(upload))).all() and "upload.png" in caption
-    value = editor_arrays(handler(built, "show_in_editor")(image, editor_value(IMAGE, holes)))
+    image, caption = handlers.on_upload(built, str(upload))
+    assert (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
+    value = editor_arrays(handlers.show_in_editor(built, image, editor_value(IMAGE, holes)))
     assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
     with pytest.raises(gr.Error, match="Image: "):
-        handler(built, "on_upload")(str(bad_images(tmp_path)["text.txt"]))
+        handlers.on_upload(built, str(bad_images(tmp_path)["text.txt"]))
 
 
 def test_randomize_and_clear_draw_the_hole_map_into_the_editor(built):
-    value = editor_arrays(handler(built, "on_randomize")(IMAGE, "boxes", 40, 7))
+    value = editor_arrays(handlers.on_randomize(built, IMAGE, "boxes", 40, 7))
     assert (holes_from_editor(value) == random_holes("boxes", 0.4, 7)).all()
     assert (value["background"] == upscale(IMAGE)).all()
-    assert not holes_from_editor(editor_arrays(handler(built, "on_clear")(IMAGE))).any()
+    assert not holes_from_editor(editor_arrays(handlers.on_clear(built, IMAGE))).any()
 
 
 def test_api_function_fills_only_the_hole(built, tmp_path):
     image = save_png(IMAGE, tmp_path / "image.png")
     mask = save_png(center_holes().astype(np.uint8) * 255, tmp_path / "mask.png")
-    composite, reconstruction, metrics = handler(built, "inpaint")(str(image), str(mask), None)
+    composite, reconstruction, metrics = handlers.inpaint(built, str(image), str(mask), None)
     assert composite.endswith("composite.png") and reconstruction.endswith("reconstruction.png")
     composite, reconstruction = read(composite), read(reconstruction)
     assert composite.shape == reconstruction.shape == (32, 32, 3)
@@ -320,6 +342,7 @@ def test_api_function_fills_only_the_hole(built, tmp_path):
     assert metrics["model"] == MODEL_NAMES[0] and metrics["hole_pixels"] == 256
 
 
-def test_queue_is_bounded():
-    assert app.demo._queue.max_size == app.QUEUE_SIZE
-    assert app.demo._queue.default_concurrency_limit == app.CONCURRENCY
+def test_queue_is_bounded(built):
+    demo = build_demo(built)
+    assert demo._queue.max_size == QUEUE_SIZE
+    assert demo._queue.default_concurrency_limit == CONCURRENCY

@@ -51,6 +51,7 @@ def test_quality_without_models(image_folder, tmp_path, capsys):
     assert last_line(capsys).startswith("quality: no model evaluated; best OpenCV hole PSNR")
 
 
+@pytest.mark.slow
 def test_train_speed_from_logs(image_folder, tmp_path, capsys):
     run, tutorial = tmp_path / "run", tmp_path / "tutorial"
     run.mkdir()
@@ -73,6 +74,7 @@ def test_train_speed_from_logs(image_folder, tmp_path, capsys):
     assert timing["epoch"] == 2 and timing["seconds"] == 20.0 and math.isclose(timing["ratio"], 0.02)
 
 
+@pytest.mark.slow
 def test_train_speed_skips_missing_bundles(image_folder, tmp_path, capsys):
     assert train_speed.main(["--data", str(image_folder), "--images", "8", "--default", str(tmp_path / "none"),
                              "--tutorial", str(tmp_path / "none")]) == 0

@@ -36,10 +36,13 @@ def test_every_colour_mode_becomes_rgb(mode):
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8
 
 
-def test_sixteen_bit_uses_the_full_range():
+def test_sixteen_bit_is_scaled_by_its_bit_depth_not_stretched():
     ramp = Image.fromarray((np.tile(np.arange(32), (32, 1)) * 2000).astype(np.uint16))
     out = prepare_image(encoded(ramp))
-    assert out.min() == 0 and out.max() == 255
+    assert out.min() == 0 and out.max() == round(62000 / 65535 * 255)  # 241: the ramp stops short of white
+    near_white = Image.fromarray(np.full((32, 32), 60000, np.uint16))  # flat: a stretch would make it black
+    assert (prepare_image(encoded(near_white)) == round(60000 / 65535 * 255)).all()
+    assert (prepare_image(Image.fromarray(np.full((32, 32), 0.5, np.float32))) == 128).all()  # F: [0, 1]
 
 
 def test_transparency_is_flattened_onto_white():
@@ -107,3 +110,15 @@ def test_masks_alpha_brightness_and_size():
     assert holes[:, :16].all() and not holes[:, 16:].any()
     with pytest.raises(ImageError, match="mask is 20x20"):
         prepare_holes(Image.new("L", (20, 20)), image_size=(96, 64))
+    with pytest.raises(ImageError, match=r"mask is 20x20; it must be 32x32 \("):  # not "32x32 or 32x32"
+        prepare_holes(Image.new("L", (20, 20)), image_size=(32, 32))
+
+
+def test_an_opaque_black_and_white_mask_is_read_by_brightness():
+    opaque = np.zeros((32, 32, 4), np.uint8)
+    opaque[..., 3] = 255  # saved with alpha, fully opaque everywhere
+    opaque[8:24, 8:24, :3] = 255  # white square = missing
+    holes = prepare_holes(Image.fromarray(opaque))
+    assert holes.sum() == 256 and holes[8:24, 8:24].all()
+    clear = np.zeros((32, 32, 4), np.uint8)  # uniform alpha 0, black: no hole
+    assert not prepare_holes(Image.fromarray(clear)).any()

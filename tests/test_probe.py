@@ -5,8 +5,10 @@ import pytest
 import torch
 
 from conftest import make_bundle, smooth_images, write_image_folder
-from sslmodel import build_model, load_bundle, probe
+from sslmodel import build_model, load_bundle
 from sslmodel.data import load_dataset
+from sslmodel.probe import experiment, linear
+from sslmodel.probe.__main__ import main
 
 CLASSES = ("ants", "bees", "cats")
 TINY = ["--labels", "2", "4", "--seeds", "2", "--finetune-steps", "2", "--finetune-batch-size", "4",
@@ -31,51 +33,51 @@ def blobs(seed: int = 0, spread: float = 4.0) -> tuple[torch.Tensor, torch.Tenso
 def test_linear_classifier_separates_a_separable_problem():
     points, labels = blobs()
     train, test = torch.arange(len(labels)) % 2 == 0, torch.arange(len(labels)) % 2 == 1
-    fit = probe.train_linear(points[train], labels[train], num_classes=3)
+    fit = linear.train_linear(points[train], labels[train], num_classes=3)
     assert fit.weight.shape == (3, 16) and fit.bias.shape == (3,) and fit.l2 <= 0.01
-    assert probe.accuracy(fit.logits(points[test]), labels[test]) > 95
-    again = probe.train_linear(points[train], labels[train], num_classes=3)
+    assert linear.accuracy(fit.logits(points[test]), labels[test]) > 95
+    again = linear.train_linear(points[train], labels[train], num_classes=3)
     assert torch.equal(fit.weight, again.weight) and torch.equal(fit.bias, again.bias), "fitting must be deterministic"
 
 
 def test_the_penalty_is_strong_when_the_labels_are_noise():
     points, _ = blobs()
     noise = torch.randint(0, 3, (len(points),), generator=torch.Generator().manual_seed(1))
-    assert probe.choose_l2(points, noise, num_classes=3) >= 1
+    assert linear.choose_l2(points, noise, num_classes=3) >= 1
 
 
 def test_label_subsets_are_balanced_nested_and_seeded():
     labels = torch.arange(4).repeat(50)
-    subsets = probe.label_subsets(labels, [3, 10], seed=1)
+    subsets = experiment.label_subsets(labels, [3, 10], seed=1)
     assert labels[subsets[10]].bincount().tolist() == [10] * 4
     assert set(subsets[3].tolist()) <= set(subsets[10].tolist())
-    assert torch.equal(subsets[10], probe.label_subsets(labels, [10], seed=1)[10])
-    assert not torch.equal(subsets[10], probe.label_subsets(labels, [10], seed=2)[10])
-    with pytest.raises(probe.ProbeError, match="fewer than 60"):
-        probe.label_subsets(labels, [60], seed=0)
+    assert torch.equal(subsets[10], experiment.label_subsets(labels, [10], seed=1)[10])
+    assert not torch.equal(subsets[10], experiment.label_subsets(labels, [10], seed=2)[10])
+    with pytest.raises(linear.ProbeError, match="fewer than 60"):
+        experiment.label_subsets(labels, [60], seed=0)
 
 
 def test_features_are_deterministic_and_probing_leaves_the_encoder_unchanged(tiny):
     folder, bundle = tiny
     model, config = load_bundle(bundle)
     images = torch.from_numpy(smooth_images(6)).permute(0, 3, 1, 2)
-    first = probe.encoder_features(model, images, batch_size=4)
-    assert first.shape == (6, 5 * 8) and torch.equal(first, probe.encoder_features(model, images))
+    first = linear.encoder_features(model, images, batch_size=4)
+    assert first.shape == (6, 5 * 8) and torch.equal(first, linear.encoder_features(model, images))
     before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
-    settings = probe.ProbeConfig(labels=(2,), seeds=1, finetune_steps=3, finetune_batch_size=4, lbfgs_iters=20)
-    probe.run_probe(load_dataset(str(folder)), model, config, settings, log=lambda line: None)
+    settings = experiment.ProbeConfig(labels=(2,), seeds=1, finetune_steps=3, finetune_batch_size=4, lbfgs_iters=20)
+    experiment.run_probe(load_dataset(str(folder)), model, config, settings, log=lambda line: None)
     assert all(torch.equal(before[name], tensor) for name, tensor in model.state_dict().items())
-    assert torch.equal(first, probe.encoder_features(model, images))
+    assert torch.equal(first, linear.encoder_features(model, images))
 
 
 def test_the_fine_tuning_classifier_starts_as_the_linear_probe():
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8)
     images = torch.from_numpy(smooth_images(12)).permute(0, 3, 1, 2)
-    features = probe.encoder_features(model, images)
-    fit = probe.train_linear(features, torch.arange(12) % 3, num_classes=3, l2=0.1)
-    classifier = probe.EncoderClassifier(model, fit)
-    assert torch.allclose(probe.classifier_logits(classifier, images), fit.logits(features), atol=1e-4)
+    features = linear.encoder_features(model, images)
+    fit = linear.train_linear(features, torch.arange(12) % 3, num_classes=3, l2=0.1)
+    classifier = experiment.EncoderClassifier(model, fit)
+    assert torch.allclose(experiment.classifier_logits(classifier, images), fit.logits(features), atol=1e-4)
 
 
 def test_fine_tuning_changes_the_encoder_and_fits_the_labels():
@@ -83,39 +85,39 @@ def test_fine_tuning_changes_the_encoder_and_fits_the_labels():
     model = build_model("dilated_unet", width=8)
     images = torch.from_numpy(smooth_images(16)).permute(0, 3, 1, 2)
     labels = (images.float().mean(dim=(1, 2, 3)) > images.float().mean()).long()  # bright vs dark
-    mean, std = probe.standardizer(probe.encoder_features(model, images))
-    start = probe.LinearFit(torch.zeros(2, len(mean)), torch.zeros(2), mean, std, l2=0.0)  # a blank head
+    mean, std = linear.standardizer(linear.encoder_features(model, images))
+    start = linear.LinearFit(torch.zeros(2, len(mean)), torch.zeros(2), mean, std, l2=0.0)  # a blank head
     before = [p.clone() for p in model.parameters()]
-    classifier = probe.finetune(probe.EncoderClassifier(model, start), images, labels, steps=30, batch_size=8,
-                                lr=3e-3, weight_decay=0.0, seed=0)
+    classifier = experiment.finetune(experiment.EncoderClassifier(model, start), images, labels, steps=30,
+                                     batch_size=8, lr=3e-3, weight_decay=0.0, seed=0)
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
-    assert probe.accuracy(probe.classifier_logits(classifier, images), labels) >= 90
+    assert linear.accuracy(experiment.classifier_logits(classifier, images), labels) >= 90
 
 
 def test_probe_end_to_end_table_json_and_shipped_probe(tiny, tmp_path, capsys):
     folder, bundle = tiny
     out = tmp_path / "probe.json"
-    assert probe.main(["--data", str(folder), "--bundle", str(bundle), *TINY, "--json", str(out), "--save-probe"]) == 0
+    assert main(["--data", str(folder), "--bundle", str(bundle), *TINY, "--json", str(out), "--save-probe"]) == 0
     printed = capsys.readouterr().out
     results = json.loads(out.read_text())
     assert results["labels_per_class"] == [2, 4] and results["val_images"] == 3
-    for method in probe.METHODS:
+    for method in experiment.METHODS:
         for k in ("2", "4"):
             scores = results["accuracy"][method][k]
             assert len(scores) == 2 and all(0 <= s <= 100 for s in scores)
-    table = probe.probe_table_markdown(results)
+    table = experiment.probe_table_markdown(results)
     assert table.splitlines()[0] == "| method | 2 labels/class | 4 labels/class |"
-    assert len(table.splitlines()) == 2 + len(probe.METHODS) and table in printed
+    assert len(table.splitlines()) == 2 + len(experiment.METHODS) and table in printed
     assert results["command"].startswith("python -m sslmodel.probe --data") and results["wall_time_seconds"] > 0
     assert printed.strip().splitlines()[-1].startswith("summary at 4 labels/class: pretrained")
 
-    probes = probe.load_probes(bundle)
+    probes = linear.load_probes(bundle)
     assert set(probes) == {"encoder", "pixels"} and probes["encoder"].classes == list(CLASSES)
-    assert all(0 <= p.val_accuracy <= 100 and p.fit.l2 in probe.L2_GRID for p in probes.values())
+    assert all(0 <= p.val_accuracy <= 100 and p.fit.l2 in linear.L2_GRID for p in probes.values())
     model, _ = load_bundle(bundle)
     images = smooth_images(5, seed=3)
     for kind in ("encoder", "pixels"):
-        shipped = probe.Probe.from_bundle(bundle, kind=kind)
+        shipped = linear.Probe.from_bundle(bundle, kind=kind)
         probabilities = shipped.probabilities(images, model)
         assert probabilities.shape == (5, 3) and np.allclose(probabilities.sum(1), 1, atol=1e-5)
         top = shipped.predict_top(images, model, k=2)
@@ -130,11 +132,11 @@ def test_probe_end_to_end_table_json_and_shipped_probe(tiny, tmp_path, capsys):
 def test_a_probe_from_other_weights_is_refused(tiny, tmp_path):
     folder, _ = tiny
     bundle = make_bundle(tmp_path / "b", width=8)
-    assert probe.main(["--data", str(folder), "--bundle", str(bundle), "--labels", "2", "--seeds", "1",
-                       "--methods", "pixels", "--lbfgs-iters", "20", "--save-probe"]) == 0
-    probe.Probe.from_bundle(bundle, kind="pixels")
+    assert main(["--data", str(folder), "--bundle", str(bundle), "--labels", "2", "--seeds", "1",
+                 "--methods", "pixels", "--lbfgs-iters", "20", "--save-probe"]) == 0
+    linear.Probe.from_bundle(bundle, kind="pixels")
     make_bundle(tmp_path / "b", width=8, seed=1)  # retrained in place: the probe no longer fits
-    with pytest.raises(probe.ProbeError, match="other model weights"):
-        probe.Probe.from_bundle(bundle)
-    with pytest.raises(probe.ProbeError, match="has no probe.json"):
-        probe.load_probes(make_bundle(tmp_path / "c", width=8))
+    with pytest.raises(linear.ProbeError, match="other model weights"):
+        linear.Probe.from_bundle(bundle)
+    with pytest.raises(linear.ProbeError, match="has no probe.json"):
+        linear.load_probes(make_bundle(tmp_path / "c", width=8))

@@ -10,7 +10,7 @@ import train
 from conftest import ROOT, smooth_images
 from sslmodel import Inpainter, build_model, engine
 from sslmodel.bundle import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
-from sslmodel.holes import EVAL_FAMILIES
+from sslmodel.holes import EVAL_FAMILIES, fixed_holes
 from sslmodel.trainer import CHECKPOINT_NAME
 
 SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4"]
@@ -24,7 +24,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=16)
     images = torch.from_numpy(smooth_images(16)).permute(0, 3, 1, 2).float() / 255
-    holes = engine.fixed_holes("boxes", 16)
+    holes = fixed_holes("boxes", 16)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(40):
@@ -36,6 +36,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     assert losses[-1] < 0.5 * losses[0]
 
 
+@pytest.mark.slow
 def test_train_end_to_end_writes_logs_pictures_and_a_bundle(image_folder, tmp_path):
     out = tmp_path / "run"
     assert run(image_folder, out, "--epochs", "2") == 0
@@ -54,6 +55,7 @@ def test_train_end_to_end_writes_logs_pictures_and_a_bundle(image_folder, tmp_pa
     Inpainter.from_pretrained(out)
 
 
+@pytest.mark.slow
 def test_the_tutorial_recipe_runs(image_folder, tmp_path):
     out = tmp_path / "tutorial"
     code = train.main(["--data", str(image_folder), "--out", str(out), "--arch", "tutorial", "--holes", "pixels",
@@ -63,6 +65,7 @@ def test_the_tutorial_recipe_runs(image_folder, tmp_path):
     assert json.loads((out / CONFIG_NAME).read_text())["recipe"]["loss_region"] == "all"
 
 
+@pytest.mark.slow
 def test_resume_after_an_interruption_matches_an_uninterrupted_run(image_folder, tmp_path, monkeypatch):
     straight = tmp_path / "straight"
     assert run(image_folder, straight, "--epochs", "2") == 0
@@ -89,6 +92,7 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(image_folder,
         assert torch.allclose(tensor, b["model"][name], atol=1e-6), name
 
 
+@pytest.mark.slow
 def test_an_existing_run_is_never_overwritten(image_folder, tmp_path, capsys):
     out = tmp_path / "run"
     assert run(image_folder, out, "--epochs", "1") == 0
@@ -98,6 +102,7 @@ def test_an_existing_run_is_never_overwritten(image_folder, tmp_path, capsys):
     assert (out / CHECKPOINT_NAME).read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(image_folder, tmp_path, monkeypatch,
                                                                          capsys):
     out = tmp_path / "run"
@@ -120,6 +125,7 @@ def test_unusable_data_and_flags_are_refused(tmp_path, capsys):
         assert exit_info.value.code == 2
 
 
+@pytest.mark.slow
 def test_torchrun_with_two_processes_on_cpu(image_folder, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

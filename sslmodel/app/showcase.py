@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .bundle import BundleError, resolve
-from .probe import Probe, ProbeError, load_probes
+from ..bundle import BundleError, resolve
+from ..probe import Probe, ProbeError, load_probes
 
 FRAME_PATTERN = re.compile(r"epoch_(\d+)\.png$")
 

@@ -5,7 +5,6 @@ Images are uint8 (32, 32, 3); hole maps bool (32, 32), True = missing.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
@@ -13,10 +12,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .classical import classical_fill
+from ..classical import classical_fill
+from ..convert import nhwc_to_float
+from ..inpainter import Inpainter
+from ..metrics import hole_psnr, psnr, ssim
 from .editor import SCALE, masked_view, upscale
-from .inpainter import Inpainter
-from .metrics import hole_psnr, psnr, ssim
 
 CLASSICAL = {"OpenCV Telea": "telea", "OpenCV NS": "ns"}  # the baselines in "compare all"
 MAX_ERROR = 0.5  # the heat map saturates at this mean absolute error per pixel (0..1)
@@ -33,15 +33,9 @@ class Result:
     metrics: dict[str, float | None]
 
 
-def _as_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (H, W, 3) or (N, H, W, 3) -> float (N, 3, H, W) in [0, 1]."""
-    batch = images[None] if images.ndim == 3 else images
-    return torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div(255)  # a copy: inputs may be read-only
-
-
 def image_metrics(original: np.ndarray, composite: np.ndarray, holes: np.ndarray) -> dict[str, float | None]:
     """Hole PSNR (None without a hole), whole-image PSNR and SSIM of the composite, plus the hole's size."""
-    target, prediction = _as_tensor(original), _as_tensor(composite)
+    target, prediction = nhwc_to_float(original), nhwc_to_float(composite)
     hole = hole_psnr(prediction, target, torch.from_numpy(np.array(holes, dtype=bool))[None]).item()
     return {
         "hole_psnr": None if math.isnan(hole) else round(hole, 2),
@@ -106,9 +100,3 @@ def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Resu
         draw.text((x + side // 2, y + side + scale * 5), note + ("  (best)" if is_best else ""),
                   fill=(0, 120, 60) if is_best else (90, 90, 90), font=value_font, anchor="ma")
     return slide
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .holes import FAMILIES, make_holes
-from .preprocess import MODEL_SIZE
+from ..holes import FAMILIES, make_holes
+from ..preprocess import MODEL_SIZE
 
 SCALE = 8  # screen pixels per CIFAR pixel in the editor and the result tiles
 HOLE_COLOR = (255, 0, 255)  # magenta: paint, and the hole in the masked preview

@@ -1,7 +1,6 @@
-"""Fixtures for the app's tests: tiny untrained bundles, a tiny examples folder, synthetic (and broken) files.
+"""Inputs for the app's tests: synthetic (and broken) image files and tiny untrained bundles.
 
-Nothing here touches pretrained/, the network or CIFAR-10. Test modules import these with
-`from app_fixtures import *` (pytest puts tests/ on sys.path).
+Nothing here touches pretrained/, the network or CIFAR-10. The fixtures built from them live in conftest.py.
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
-from sslmodel import Inpainter, build_model, save_bundle
-from sslmodel.examples import ExampleSet, from_folder
+from sslmodel import build_model, save_bundle
 
 MODEL_NAMES = ("tiny", "tiny-2")
 CLASSES = ("cats", "ships")
@@ -81,36 +78,8 @@ def bad_images(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def make_bundle(folder: Path, seed: int) -> Path:
+def make_tiny_bundle(folder: Path, seed: int) -> Path:
     """An untrained, narrow default-architecture bundle: fast, and different for every seed."""
     torch.manual_seed(seed)
     config = {"arch": "dilated_unet", "arch_config": {"width": 8}}
     return save_bundle(build_model("dilated_unet", width=8), folder, config)
-
-
-@pytest.fixture(scope="session")
-def tiny_bundles(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("app-bundles")
-    return {name: make_bundle(root / name, seed) for seed, name in enumerate(MODEL_NAMES)}
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tiny_bundles) -> dict[str, Inpainter]:
-    """Two untrained bundles, loaded from disk like any other bundle."""
-    return {name: Inpainter.from_pretrained(folder) for name, folder in tiny_bundles.items()}
-
-
-@pytest.fixture(scope="session")
-def examples_dir(tmp_path_factory) -> Path:
-    """A folder of example images with class subfolders, like the CIFAR-10 test set but 3 per class."""
-    root = tmp_path_factory.mktemp("app-examples")
-    for c, name in enumerate(CLASSES):
-        (root / name).mkdir()
-        for i in range(3):
-            save_png(gradient_image(seed=10 * c + i), root / name / f"{i}.png")
-    return root
-
-
-@pytest.fixture(scope="session")
-def tiny_examples(examples_dir) -> ExampleSet:
-    return from_folder(examples_dir)

@@ -1,0 +1,185 @@
+"""The page: components and their wiring to the handlers, nothing else."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable
+
+import gradio as gr
+
+from ..holes import FAMILIES
+from . import handlers
+from .editor import HOLE_HEX, SCALE, editor_value, random_holes
+from .state import EXAMPLES_PER_CLASS, AppState
+
+QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
+CONCURRENCY = 2  # model runs at once, over all the events that run one: one per vCPU of a free Space
+MODEL_GROUP = "model"  # the concurrency group of every event that runs a model (the limit is per group)
+MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
+BRUSH_SIZES = (1, 2, 3, 4)  # brush diameters in CIFAR pixels
+DEFAULT_BRUSH = 2
+DEFAULT_HOLES = ("center", 0.25, 0)  # family, coverage, seed of the mask the page opens with
+THEME = gr.themes.Soft(primary_hue="fuchsia", secondary_hue="slate", radius_size="md")
+CSS = """
+.pixelated img, .pixelated canvas, #examples img { image-rendering: pixelated; }
+.result-tile img { object-fit: contain; }
+#metrics { font-size: 1.15rem; }
+#metrics strong { font-size: 1.5rem; }
+.help { font-size: 0.9rem; opacity: 0.8; }
+.notice { border-left: 4px solid #c026d3; padding-left: 0.75rem; }
+"""
+LAUNCH_OPTIONS = {"max_file_size": MAX_FILE_SIZE, "theme": THEME, "css": CSS, "footer_links": ["api", "gradio"]}
+PAINT_HELP = ("A CIFAR pixel is missing when at least half of its square is painted; the *Masked input* tile "
+              "below shows exactly the holes the model gets.")
+RESULTS_HELP = ("**Original**: the 32×32 image the model sees. **Masked input**: magenta pixels are hidden from it. "
+                "**Reconstruction**: the model's raw output for every pixel. **Composite**: the known pixels plus the "
+                "filled hole. **Error map**: |composite − original|, black = exact, yellow = off by half the range "
+                "or more.")
+LEARN_HELP = ("The model never saw a label. To see what its features capture anyway, a **linear classifier** reads "
+              "them (left) and another reads the raw pixels (right): the gap is what self-supervised training added.")
+HEADER = """# Fill the hole
+A small network trained **without labels** on 32×32 CIFAR-10 images fills in pixels it cannot see.
+**1** pick or upload an image · **2** paint over part of it (magenta = missing) or draw a random mask ·
+**3** the result appears as you go. *Hole PSNR* compares the filled pixels with the hidden original: higher is better.
+"""
+
+
+def bind(handler: Callable, state: AppState) -> Callable:
+    """`handler(state, *inputs)` as `fn(*inputs)`, keeping the signature and type hints Gradio reads
+    (parameter names become the API's, a `gr.SelectData` hint receives the event)."""
+    @functools.wraps(handler)
+    def bound(*inputs):
+        return handler(state, *inputs)
+    signature = inspect.signature(handler)
+    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return bound
+
+
+def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
+    """The whole page for this state; launch it with `demo.launch(**LAUNCH_OPTIONS)`."""
+    examples, model_names, first_model = state.examples, state.model_names, state.first_model
+    first_index = state.gallery_indices[0] if state.gallery_indices else None
+    first_image = examples.load(first_index) if first_index is not None else None
+    first_caption = f"{examples.labels[first_index]} (example)" if first_index is not None else ""
+    on = functools.partial(bind, state=state)
+    model_run = {"concurrency_id": MODEL_GROUP, "concurrency_limit": CONCURRENCY}  # events that run a model
+
+    with gr.Blocks(title="Fill the hole: self-supervised inpainting", delete_cache=(3600, 3600)) as demo:
+        image_state = gr.State(first_image)
+        caption_state = gr.State(first_caption)
+        gr.Markdown(HEADER)
+        if state.notice:
+            gr.Markdown(state.notice, elem_classes="notice")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4, min_width=320):
+                gr.Markdown("### 1 · Choose an image")
+                with gr.Tabs(selected="examples" if examples else "upload"):  # nothing to pick: open on upload
+                    with gr.Tab("CIFAR-10 examples", id="examples", elem_id="examples-tab"):
+                        gallery = gr.Gallery(state.gallery_items, columns=EXAMPLES_PER_CLASS, height=360,
+                                             allow_preview=False, format="png", show_label=False, elem_id="examples",
+                                             object_fit="contain", buttons=[], interactive=False)
+                        random_image = gr.Button("Random image", elem_id="random-image",
+                                                 interactive=bool(examples))
+                        if examples:
+                            gr.Markdown(f"{len(examples):,} images: {examples.source}. Click one to use it.")
+                    with gr.Tab("Upload your own", id="upload", elem_id="upload-tab"):
+                        upload = gr.File(label="Upload any image", file_types=["image"], elem_id="upload",
+                                         height=200)
+                        gr.Markdown("Any size, format or colour mode. It is centre-cropped and shrunk to 32×32: "
+                                    "the editor shows exactly what the model sees.")
+            with gr.Column(scale=4, min_width=320):
+                gr.Markdown("### 2 · Paint the hole")
+                editor = gr.ImageEditor(
+                    editor_value(first_image, random_holes(*DEFAULT_HOLES)), type="numpy", image_mode="RGBA",
+                    format="png", sources=(), transforms=(), layers=False, canvas_size=(32 * SCALE, 32 * SCALE),
+                    fixed_canvas=True, height=400, show_label=False, elem_id="editor", elem_classes="pixelated",
+                    brush=gr.Brush(default_size=DEFAULT_BRUSH * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
+                    eraser=gr.Eraser(default_size=DEFAULT_BRUSH * SCALE // 2), buttons=[])
+                brush_size = gr.Radio(list(BRUSH_SIZES), value=DEFAULT_BRUSH, label="Brush and eraser size "
+                                      "(CIFAR pixels)", elem_id="brush-size")
+                gr.Markdown(PAINT_HELP, elem_classes="help")
+                with gr.Group():
+                    with gr.Row():
+                        family = gr.Dropdown(list(FAMILIES), value=DEFAULT_HOLES[0], label="Mask shape",
+                                             elem_id="family", min_width=110, scale=2)
+                        coverage = gr.Slider(5, 100, value=DEFAULT_HOLES[1] * 100, step=5, label="Coverage (%)",
+                                             elem_id="coverage", min_width=150, scale=3)
+                        seed = gr.Number(DEFAULT_HOLES[2], precision=0, label="Seed", minimum=0, elem_id="seed",
+                                         min_width=70, scale=1)
+                with gr.Row():
+                    randomize = gr.Button("Random mask", elem_id="randomize")
+                    clear = gr.Button("Clear mask", elem_id="clear")
+            with gr.Column(scale=4, min_width=320):
+                gr.Markdown("### 3 · Fill it")
+                with gr.Row(equal_height=True):
+                    model = gr.Dropdown(model_names, value=first_model, label="Model", elem_id="model",
+                                        interactive=bool(model_names), scale=3)
+                    run = gr.Button("Inpaint", variant="primary", elem_id="run", scale=1)
+                metrics = gr.Markdown(elem_id="metrics")
+                slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", height=340,
+                                        elem_id="slider", elem_classes="pixelated", buttons=["fullscreen"])
+        gr.Markdown("### Results")
+        with gr.Row():
+            tiles = [gr.Image(label=label, format="png", elem_id=elem_id, elem_classes=["pixelated", "result-tile"],
+                              interactive=False, buttons=["download", "fullscreen"], min_width=160)
+                     for label, elem_id in (("Original", "original"), ("Masked input", "masked"),
+                                            ("Reconstruction", "reconstruction"), ("Composite", "composite"),
+                                            ("Error map", "heatmap"))]
+        gr.Markdown(RESULTS_HELP, elem_classes="help")
+        gr.Markdown("### Compare all: the same hole, every model and OpenCV's classical inpainting")
+        compare_image = gr.Image(format="png", show_label=False, elem_id="compare", elem_classes="pixelated",
+                                 interactive=False, buttons=["fullscreen"])
+        download = gr.DownloadButton("⬇ Download the comparison (PNG, for a slide)", elem_id="download")
+
+        with gr.Accordion("What did it learn? The model's guess at the image's class", open=True,
+                          elem_id="learned"):
+            gr.Markdown(LEARN_HELP, elem_classes="help")
+            with gr.Row():
+                encoder_label = gr.Label(num_top_classes=3, label="From the model's features", elem_id="probe-encoder")
+                pixels_label = gr.Label(num_top_classes=3, label="From the raw pixels", elem_id="probe-pixels")
+            probe_note = gr.Markdown(elem_id="probe-note", elem_classes="help")
+        with gr.Accordion("Watch it learn: the same images after every training epoch", open=True,
+                          elem_id="watch"):
+            first_frames = state.frames.get(first_model or "", {})
+            last_epoch = max(first_frames) if first_frames else 1
+            epoch = gr.Slider(1, max(last_epoch, 2), value=last_epoch, step=1, label="Epoch", elem_id="epoch",
+                              interactive=bool(first_frames))
+            frame_image = gr.Image(format="png", show_label=False, elem_id="frame", elem_classes="pixelated",
+                                   interactive=False, buttons=["fullscreen"])
+            frame_note = gr.Markdown(elem_id="frame-note", elem_classes="help")
+
+        with gr.Row(visible=False):  # the /inpaint API endpoint's own inputs and outputs
+            api_image, api_mask = gr.File(label="image"), gr.File(label="mask")
+            api_model = gr.Textbox(label="model", value=first_model or "")
+            api_composite = gr.Image(label="composite", format="png")
+            api_reconstruction = gr.Image(label="reconstruction", format="png")
+            api_metrics = gr.JSON(label="metrics")
+            api_button = gr.Button()
+
+        picked = [image_state, caption_state]
+        probe_outputs = [encoder_label, pixels_label, probe_note]
+        for event in (upload.upload(on(handlers.on_upload), upload, picked, api_visibility="private"),
+                      gallery.select(on(handlers.on_gallery_select), None, picked, api_visibility="private"),
+                      random_image.click(on(handlers.on_random_image), None, picked, api_visibility="private")):
+            event.success(on(handlers.show_in_editor), [image_state, editor], editor, api_visibility="private")
+            event.success(on(handlers.on_probe), [image_state, model], probe_outputs, api_visibility="private",
+                          **model_run)
+        randomize.click(on(handlers.on_randomize), [image_state, family, coverage, seed], editor,
+                        api_visibility="private")
+        clear.click(on(handlers.on_clear), [image_state], editor, api_visibility="private")
+        brush_size.change(on(handlers.on_brush_size), brush_size, editor, api_visibility="private")
+        gr.on([demo.load, editor.change, model.change, run.click], on(handlers.on_run),
+              [image_state, caption_state, editor, model],
+              [*tiles, slider, metrics, compare_image, download], trigger_mode="always_last",
+              show_progress="minimal", api_visibility="private", **model_run)
+        gr.on([demo.load, model.change], on(handlers.on_probe), [image_state, model], probe_outputs,
+              trigger_mode="always_last", show_progress="hidden", api_visibility="private", **model_run)
+        gr.on([demo.load, model.change], on(handlers.on_frames_model), model, [epoch, frame_image, frame_note],
+              show_progress="hidden", api_visibility="private")
+        epoch.change(on(handlers.on_epoch), [epoch, model], [frame_image, frame_note], trigger_mode="always_last",
+                     show_progress="hidden", api_visibility="private")
+        api_button.click(on(handlers.inpaint), [api_image, api_mask, api_model],
+                         [api_composite, api_reconstruction, api_metrics], api_name="inpaint", **model_run)
+    demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
+    return demo

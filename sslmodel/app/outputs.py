@@ -1,0 +1,88 @@
+"""The PNG files the page's handlers return, and their clean-up on a server that runs for days.
+
+Each picture is written once, atomically, under a content-derived name in a folder of this process's own.
+Gradio copies a returned file into its cache after the handler returns, so a file must outlive the call that
+returned it: returning a file again refreshes its age, pruning only removes files nobody returned for
+`max_age` seconds (and the oldest first when the folder outgrows `max_bytes`), and one lock keeps a prune
+from deleting a file that a handler is handing out at the same moment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..atomic import atomic_path
+from ..convert import png_bytes
+
+OUTPUT_MAX_AGE = 3600  # seconds a PNG is kept after it was last returned
+OUTPUT_MAX_BYTES = 200 * 2**20  # the folder's bound; a page view writes about 50 KB
+GRACE = 60  # seconds: a file returned this recently is never deleted, even to stay under max_bytes
+
+
+class OutputFiles:
+    """PNG files for the pictures handlers return (Gradio's own array cache overwrites a shared file under
+    concurrent readers; a returned path is instead copied into Gradio's cache, atomically)."""
+
+    def __init__(self, folder: str | os.PathLike | None = None, max_age: float = OUTPUT_MAX_AGE,
+                 max_bytes: int = OUTPUT_MAX_BYTES):
+        if folder is None:  # a folder per process: two servers on one machine never prune each other's files
+            folder = tempfile.mkdtemp(prefix="sslmodel-app-")
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.folder, self.max_age, self.max_bytes = Path(folder), max_age, max_bytes
+        self.pruned_at = time.time()
+        self.lock = threading.Lock()
+
+    def png(self, image: np.ndarray | Image.Image, name: str = "image") -> str:
+        data = png_bytes(image)
+        path = self.folder / hashlib.sha256(data).hexdigest()[:20] / f"{name}.png"
+        with self.lock:
+            if path.exists():
+                os.utime(path)  # returned again: it lives for another max_age
+            else:
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(data)
+            if time.time() - self.pruned_at >= min(self.max_age / 10, GRACE):
+                self.prune()
+        return str(path)
+
+    def editor(self, value: dict) -> dict:
+        """An editor value (see sslmodel.app.editor.editor_value) with its pictures as files."""
+        return {"background": self.png(value["background"], "background"),
+                "layers": [self.png(layer, "holes") for layer in value["layers"]],
+                "composite": self.png(value["composite"], "composite")}
+
+    def prune(self) -> None:
+        """Delete files not returned for max_age, then the oldest until the folder fits max_bytes (sparing files
+        returned in the last GRACE seconds), then empty folders. Called with the lock held."""
+        now = self.pruned_at = time.time()
+        files = []
+        for path in self.folder.glob("*/*.png"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append((stat.st_mtime, stat.st_size, path))
+        files.sort()
+        total = sum(size for _, size, _ in files)
+        for mtime, size, path in files:
+            if now - mtime > self.max_age or (total > self.max_bytes and now - mtime > GRACE):
+                path.unlink(missing_ok=True)
+                total -= size
+        for folder in self.folder.iterdir():
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def usage(self) -> tuple[int, int]:
+        """(files, bytes) in the folder now."""
+        sizes = [path.stat().st_size for path in self.folder.glob("*/*.png")]
+        return len(sizes), sum(sizes)

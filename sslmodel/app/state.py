@@ -1,0 +1,82 @@
+"""What the page loads once: models, example images, the gallery, probes, training frames, the output folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..bundle import BundleError
+from ..inpainter import Inpainter
+from .editor import upscale
+from .examples import ExampleSet, find_examples
+from .outputs import OutputFiles
+from .showcase import ProbePair, bundle_folder, list_frames, load_probe_pair
+
+EXAMPLES_PER_CLASS = 3  # gallery columns: this many images of every class
+
+
+@dataclass
+class AppState:
+    """Everything the handlers read; built once per server by `make_state` (or `load_state` from names)."""
+    models: dict[str, Inpainter]
+    examples: ExampleSet | None
+    notice: str = ""  # shown above everything: models that did not load, how to get examples
+    files: OutputFiles = field(default_factory=OutputFiles)
+    gallery_indices: list[int] = field(default_factory=list)  # example index of every gallery item
+    gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (enlarged image, label)
+    probes: dict[str, ProbePair | None] = field(default_factory=dict)
+    frames: dict[str, dict[int, Path]] = field(default_factory=dict)
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.models)
+
+    @property
+    def first_model(self) -> str | None:
+        return next(iter(self.models), None)
+
+
+def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice: str = "",
+               files: OutputFiles | None = None) -> AppState:
+    """The state for these models and examples: the gallery decoded, each bundle's probes and frames found."""
+    indices, items = examples.gallery(EXAMPLES_PER_CLASS) if examples else ([], [])
+    folders = {name: bundle_folder(name) or bundle_folder(model.name) for name, model in models.items()}
+    return AppState(models, examples, notice, files or OutputFiles(), indices,
+                    [(upscale(image, 4), label) for image, label in items],
+                    {name: load_probe_pair(folder) if folder else None for name, folder in folders.items()},
+                    {name: list_frames(folder) if folder else {} for name, folder in folders.items()})
+
+
+def load_models(names: Sequence[str]) -> tuple[dict[str, Inpainter], list[str]]:
+    """Shipped model names, bundle folders or Hub repo ids -> {name: Inpainter}, plus what failed to load."""
+    models, problems = {}, []
+    for name in dict.fromkeys(name for name in names if name):
+        try:
+            models[name] = Inpainter.from_pretrained(name)
+        except BundleError as error:
+            problems.append(f"`{name}`: {error}")
+    return models, problems
+
+
+def no_model_notice(problems: list[str]) -> str:
+    lines = ["**No model is loaded**, so only OpenCV's classical inpainting is shown."]
+    lines += [f"- {problem}" for problem in problems]
+    lines.append("Train one with `python train.py --out pretrained/default`, or start the app with "
+                 "`--model FOLDER_OR_HUB_REPO_ID` (or set `MODEL_REPO`).")
+    return "\n".join(lines)
+
+
+def page_notice(models: dict[str, Inpainter], problems: list[str], examples_note: str) -> str:
+    """What the page says above everything else: models that did not load, how to get examples."""
+    model_note = no_model_notice(problems) if not models else "\n".join(f"Could not load {p}" for p in problems)
+    return "\n\n".join(note for note in (model_note, examples_note) if note)
+
+
+def load_state(model_names: Sequence[str], examples_folder: str | None = None, download: bool = False) -> AppState:
+    """Load the models and find the examples (downloading CIFAR-10's test set only when `download`)."""
+    models, problems = load_models(model_names)
+    examples, examples_note = find_examples(examples_folder, download=download)
+    return make_state(models, examples, page_notice(models, problems, examples_note))
