@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from gradio_client.utils import QueueError
 from PIL import Image
 
+from sslmodel import Inpainter
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
 from sslmodel.app.handlers import read_image, read_mask
 from app_inputs import MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
@@ -109,7 +112,7 @@ def test_bad_images_get_a_clear_error(client, files, name, message):
 
 
 def test_bad_masks_and_models_get_a_clear_error(client, files):
-    with pytest.raises(AppError, match="Mask: the mask is 30x20; it must be 32x32 or 48x40"):
+    with pytest.raises(AppError, match=r"Mask: the mask is 30x20; it must be 32x32 or 48x40 \(32x32 or the image's"):
         inpaint(client, files["image"], files["wrong_size"])
     with pytest.raises(AppError, match="Mask: .*truncated or corrupt"):
         inpaint(client, files["image"], bad_images(files["folder"])["truncated.png"])
@@ -138,3 +141,36 @@ def test_concurrent_requests_all_get_their_own_answer(client, files):
     for path, (composite, _, metrics) in zip(images, results):
         assert (composite[~holes] == read_image(str(path))[~holes]).all()
         assert metrics["hole_pixels"] == 512
+
+
+class SlowInpainter(Inpainter):
+    """An inpainter that takes a second per call, so that requests pile up in the queue."""
+
+    def reconstruct(self, images, holes):
+        time.sleep(1.0)
+        return super().reconstruct(images, holes)
+
+
+def test_a_full_queue_refuses_with_a_clear_message_and_keeps_serving(tiny_bundles, files):
+    slow = SlowInpainter.from_pretrained(tiny_bundles[MODEL_NAMES[0]])
+    demo = build_demo(make_state({"slow": slow}, None), queue_size=2)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
+    try:
+        client = Client(url, verbose=False)
+
+        def attempt(_) -> str:
+            try:
+                inpaint(client, files["image"], files["mask"])
+                return "served"
+            except QueueError as error:
+                return str(error)
+
+        with ThreadPoolExecutor(10) as pool:  # 2 run, 2 wait, the rest are turned away
+            outcomes = list(pool.map(attempt, range(10)))
+        refused = [outcome for outcome in outcomes if outcome != "served"]
+        assert refused and all("Queue is full" in outcome for outcome in refused), outcomes
+        assert outcomes.count("served") >= 2
+        composite, _, metrics = inpaint(client, files["image"], files["mask"])  # and it keeps serving
+        assert composite.shape == (32, 32, 3) and metrics["model"] == "slow"
+    finally:
+        demo.close()

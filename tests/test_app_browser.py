@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -18,6 +22,7 @@ from sslmodel.app.examples import find_examples
 
 pytestmark = pytest.mark.slow  # launches a server
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -120,3 +125,49 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
     screenshot = tmp_path / "app.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert Image.open(screenshot).size[0] == 1440
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_fresh_offline_start_opens_on_a_filled_example(tmp_path):
+    """`python app.py` as a new user runs it: no network, no torchvision cache, no example folder."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("SSLMODEL_EXAMPLES", "MODEL_REPO")}
+    env |= {"HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.set_default_timeout(TIMEOUT * 1000)
+            wait_for(lambda: server.poll() is None and page_opens(page, f"http://127.0.0.1:{port}"),
+                     "the server to answer")
+            page.wait_for_selector("#editor canvas")
+            wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening hole")
+            original = tile(page, "original")
+            wait_for(lambda: (c := tile(page, "composite")) is not None and original is not None
+                     and not np.array_equal(c, original), "the opening fill")
+            assert original.std() > 20  # a real picture, not a blank tile
+            assert page.locator("#examples .gallery-item").count() == 30  # 3 of each of the 10 classes
+            page.get_by_role("button", name="Random image").click()
+            wait_for(lambda: not np.array_equal(tile(page, "original"), original), "another example")
+            assert "Hole PSNR" in page.locator("#metrics").inner_text()
+            browser.close()
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    # (uvicorn may log a ClientDisconnect when the browser goes away; nothing of ours may fail)
+    assert str(ROOT / "sslmodel") not in errors and str(ROOT / "app.py") not in errors, errors
+
+
+def page_opens(page, url: str) -> bool:
+    try:
+        page.goto(url)
+        return True
+    except sync_api.Error:
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 
 import app
 from sslmodel.app import handlers, make_state
-from sslmodel.app.layout import CONCURRENCY, QUEUE_SIZE, build_demo
+from sslmodel.app.layout import CONCURRENCY, MODEL_GROUP, QUEUE_SIZE, build_demo
 from sslmodel.app.outputs import OutputFiles
 from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
@@ -239,6 +240,9 @@ def test_pick_model_defaults_to_the_first_and_names_the_choices(tiny_models):
         handlers.pick_model(tiny_models, "nope")
     with pytest.raises(gr.Error, match="No model is loaded"):
         handlers.pick_model({}, None)
+    with pytest.raises(gr.Error) as refused:  # a huge name is not echoed back in full
+        handlers.pick_model(tiny_models, "x" * 10_000)
+    assert len(str(refused.value)) < 200 and "choose one of: tiny, tiny-2" in str(refused.value)
 
 
 def test_load_models_reports_what_failed(tmp_path):
@@ -268,6 +272,60 @@ def test_output_files_are_named_by_content_and_pruned(tmp_path):
     files.pruned_at = old
     files.png(np.zeros((4, 4, 3), np.uint8))
     assert not os.path.exists(path) and len(list(tmp_path.glob("*/*.png"))) == 2
+
+
+def age(path, seconds: float) -> None:
+    os.utime(path, (time.time() - seconds,) * 2)
+
+
+def test_a_file_returned_again_stays_alive_and_old_ones_go_with_their_folders(tmp_path):
+    files = OutputFiles(tmp_path, max_age=2, grace=0)
+    opening = files.png(IMAGE, "opening")  # the page's opening view: the same file for every visitor
+    other = files.png(np.zeros((4, 4, 3), np.uint8))
+    for path in (opening, other):
+        age(path, 10)
+    files.pruned_at = 0
+    assert files.png(IMAGE, "opening") == opening and os.path.exists(opening)  # returned again: kept, renewed
+    assert not os.path.exists(other) and not os.path.exists(os.path.dirname(other))  # gone, with its folder
+    assert time.time() - os.path.getmtime(opening) < 5
+
+
+def test_output_files_never_hand_out_a_deleted_file_under_concurrent_pruning(tmp_path):
+    files = OutputFiles(tmp_path, max_age=0.01, grace=0.5)
+    pictures = [np.full((8, 8, 3), value, np.uint8) for value in range(6)]
+
+    def hand_out(i: int) -> bool:
+        path = files.png(pictures[i % len(pictures)])
+        files.pruned_at = 0  # every call prunes
+        time.sleep(0.02)  # Gradio copies the file a moment after the handler returns
+        return os.path.exists(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(hand_out, range(400)))
+
+
+def test_output_files_are_per_process_and_bounded(tmp_path):
+    first, second = OutputFiles(), OutputFiles()
+    assert first.folder != second.folder and first.folder.is_dir()
+    files = OutputFiles(tmp_path, max_bytes=2_000, grace=0)
+    rng = np.random.default_rng(0)
+    for i in range(6):  # noise compresses badly: about 800 bytes each
+        age(files.png(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), 100 - i)
+    files.prune()
+    count, size = files.usage()
+    assert 0 < count < 6 and size <= 2_000
+
+
+def test_gradio_upload_leftovers_are_swept(tmp_path):
+    uploads = tmp_path / "gradio"
+    uploads.mkdir()
+    leftover, fresh, receiving = uploads / "tmpold", uploads / "tmpnew", uploads / "tmpbig"
+    for path in (leftover, fresh, receiving):
+        path.write_bytes(b"" if path is not receiving else b"data")
+    age(leftover, 600)
+    age(receiving, 600)
+    OutputFiles(tmp_path / "out", upload_dir=uploads).prune()
+    assert not leftover.exists() and fresh.exists() and receiving.exists()
 
 
 # ---------------------------------------------------------------------------------------------- handlers
@@ -346,3 +404,12 @@ def test_queue_is_bounded(built):
     demo = build_demo(built)
     assert demo._queue.max_size == QUEUE_SIZE
     assert demo._queue.default_concurrency_limit == CONCURRENCY
+
+
+def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):
+    demo = build_demo(built)
+    runs_a_model = {"on_run", "on_probe", "inpaint"}
+    groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in demo.fns.values()
+              if block.fn.__name__ in runs_a_model}
+    assert {name for name, _, _ in groups} == runs_a_model
+    assert {(group, limit) for _, group, limit in groups} == {(MODEL_GROUP, CONCURRENCY)}

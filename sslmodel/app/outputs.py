@@ -26,7 +26,7 @@ from ..convert import png_bytes
 
 OUTPUT_MAX_AGE = 3600  # seconds a PNG is kept after it was last returned
 OUTPUT_MAX_BYTES = 200 * 2**20  # the folder's bound; a page view writes about 50 KB
-GRACE = 60  # seconds: a file returned this recently is never deleted, even to stay under max_bytes
+GRACE = 60  # seconds: a file returned this recently is never deleted (Gradio has yet to copy it)
 
 
 class OutputFiles:
@@ -34,11 +34,13 @@ class OutputFiles:
     concurrent readers; a returned path is instead copied into Gradio's cache, atomically)."""
 
     def __init__(self, folder: str | os.PathLike | None = None, max_age: float = OUTPUT_MAX_AGE,
-                 max_bytes: int = OUTPUT_MAX_BYTES):
+                 max_bytes: int = OUTPUT_MAX_BYTES, upload_dir: str | os.PathLike | None = None, grace: float = GRACE):
         if folder is None:  # a folder per process: two servers on one machine never prune each other's files
             folder = tempfile.mkdtemp(prefix="sslmodel-app-")
             weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        self.folder, self.max_age, self.max_bytes = Path(folder), max_age, max_bytes
+        self.folder, self.max_age, self.max_bytes, self.grace = Path(folder), max_age, max_bytes, grace
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.upload_dir = Path(upload_dir) if upload_dir else None  # Gradio's, swept of its empty leftovers
         self.pruned_at = time.time()
         self.lock = threading.Lock()
 
@@ -51,7 +53,7 @@ class OutputFiles:
             else:
                 with atomic_path(path) as tmp:
                     tmp.write_bytes(data)
-            if time.time() - self.pruned_at >= min(self.max_age / 10, GRACE):
+            if time.time() - self.pruned_at >= min(self.max_age / 10, self.grace):
                 self.prune()
         return str(path)
 
@@ -62,8 +64,8 @@ class OutputFiles:
                 "composite": self.png(value["composite"], "composite")}
 
     def prune(self) -> None:
-        """Delete files not returned for max_age, then the oldest until the folder fits max_bytes (sparing files
-        returned in the last GRACE seconds), then empty folders. Called with the lock held."""
+        """Delete files not returned for max_age, then the oldest until the folder fits max_bytes, then empty
+        folders. A file returned in the last `grace` seconds is never deleted. Called with the lock held."""
         now = self.pruned_at = time.time()
         files = []
         for path in self.folder.glob("*/*.png"):
@@ -75,14 +77,29 @@ class OutputFiles:
         files.sort()
         total = sum(size for _, size, _ in files)
         for mtime, size, path in files:
-            if now - mtime > self.max_age or (total > self.max_bytes and now - mtime > GRACE):
+            if now - mtime > self.grace and (now - mtime > self.max_age or total > self.max_bytes):
                 path.unlink(missing_ok=True)
                 total -= size
         for folder in self.folder.iterdir():
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
+        if self.upload_dir:
+            sweep_upload_leftovers(self.upload_dir, now - self.grace)
 
     def usage(self) -> tuple[int, int]:
         """(files, bytes) in the folder now."""
         sizes = [path.stat().st_size for path in self.folder.glob("*/*.png")]
         return len(sizes), sum(sizes)
+
+
+def sweep_upload_leftovers(upload_dir: Path, before: float) -> None:
+    """Delete the empty `tmp*` files Gradio's upload parser leaves in its upload folder, one per uploaded file
+    (Gradio 6 copies each upload into its cache and never removes the empty temporary file it started with).
+    Only files that were already empty before `before` go: an upload still being received has bytes by then."""
+    for path in Path(upload_dir).glob("tmp*"):
+        try:
+            stat = path.stat()
+            if path.is_file() and stat.st_size == 0 and stat.st_mtime < before:
+                path.unlink()
+        except FileNotFoundError:
+            continue

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from gradio.utils import get_upload_folder as gradio_upload_folder
 
 from ..bundle import BundleError
 from ..inpainter import Inpainter
@@ -44,7 +45,8 @@ def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice
     """The state for these models and examples: the gallery decoded, each bundle's probes and frames found."""
     indices, items = examples.gallery(EXAMPLES_PER_CLASS) if examples else ([], [])
     folders = {name: bundle_folder(name) or bundle_folder(model.name) for name, model in models.items()}
-    return AppState(models, examples, notice, files or OutputFiles(), indices,
+    files = files or OutputFiles(upload_dir=gradio_upload_folder())
+    return AppState(models, examples, notice, files, indices,
                     [(upscale(image, 4), label) for image, label in items],
                     {name: load_probe_pair(folder) if folder else None for name, folder in folders.items()},
                     {name: list_frames(folder) if folder else {} for name, folder in folders.items()})
