@@ -1,6 +1,8 @@
-"""Weights bundles: a folder with model.safetensors, config.json and a model card (README.md, from card.py).
+"""Weights bundles: a folder with model.safetensors, config.json and a model card (README.md, from card.py),
+plus, when they exist, frames/*.png (written by train.py) and probe.safetensors / probe.json (sslmodel.probe).
 
-The same folder loads from disk or from a Hub repo id, and is what `push_bundle` publishes.
+BUNDLE_PATTERNS names these files once: `push_bundle` publishes only them (never a run's checkpoint or logs), and
+`resolve` fetches only them from a Hub repo id, so the same bundle loads from disk or from the Hub.
 Weights are only ever read from safetensors: nothing from the Hub is unpickled.
 """
 
@@ -12,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -24,6 +26,11 @@ from .models import build_model
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
+FRAMES_DIR = "frames"
+PROBE_FILES = ("probe.safetensors", "probe.json")  # sslmodel.probe's PROBE_WEIGHTS and PROBE_CONFIG
+# Every file of a bundle, as Hub glob patterns (fnmatch, paths relative to the folder); nothing pickled.
+BUNDLE_PATTERNS = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME, f"{FRAMES_DIR}/*.png", *PROBE_FILES]
+MESSAGE_LIMIT = 300  # characters of another library's message in a BundleError (some run to thousands)
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 DEFAULT_MODEL = "default"
 
@@ -48,13 +55,16 @@ def save_bundle(model: torch.nn.Module, folder: str | os.PathLike, config: dict[
     write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
     write_text(folder / CARD_NAME, model_card(config))
     for name, png in (frames or {}).items():
-        with atomic_path(folder / "frames" / name) as tmp:
+        with atomic_path(folder / FRAMES_DIR / name) as tmp:
             tmp.write_bytes(png)
     return folder
 
 
 def resolve(name_or_path: str | os.PathLike | None) -> Path:
-    """A shipped model's name, a bundle folder or a Hub repo id -> a local folder holding the bundle."""
+    """A shipped model's name, a bundle folder or a Hub repo id -> a local folder holding the bundle.
+
+    A repo id is fetched with its frames and probes (BUNDLE_PATTERNS only) into the Hugging Face cache, or found
+    there when the Hub cannot be reached or HF_HUB_OFFLINE=1."""
     name = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
     if (PRETRAINED_DIR / name / WEIGHTS_NAME).exists() and not os.path.isdir(name):
         return PRETRAINED_DIR / name
@@ -63,41 +73,103 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
     if name.count("/") != 1 or name.startswith((".", "/")):
         shipped = ", ".join(shipped_models()) or "none"
         raise BundleError(f"no bundle {name!r}: not a shipped model ({shipped}), a folder, or a Hub repo id")
+    return download_bundle(name)
+
+
+def download_bundle(repo_id: str) -> Path:
+    """The bundle files of a Hub model repo, in one snapshot_download: the cached snapshot folder."""
+    offline = " (offline: HF_HUB_OFFLINE is set)" if is_offline_mode() else " (no connection)"
     try:
-        for file in (CONFIG_NAME, WEIGHTS_NAME):
-            path = hf_hub_download(repo_id=name, filename=file)
+        folder = Path(snapshot_download(repo_id=repo_id, allow_patterns=BUNDLE_PATTERNS))
     except LocalEntryNotFoundError:
-        raise BundleError(f"{name} is not in the local Hugging Face cache and the Hub cannot be reached") from None
+        raise BundleError(f"{repo_id} is not in the local Hugging Face cache and the Hub cannot be reached"
+                          f"{offline}") from None
+    except RepositoryNotFoundError:
+        raise BundleError(f"no Hub model repo {repo_id} (or it is private or gated: log in with `hf auth login` "
+                          "or set HF_TOKEN)") from None
     except (HfHubHTTPError, OSError, ValueError) as error:
-        raise BundleError(f"could not download {name} from the Hub: {error}") from None
-    return Path(path).parent
+        raise BundleError(f"could not download {repo_id} from the Hub: {shorten(error)}") from None
+    missing = " or ".join(file for file in (CONFIG_NAME, WEIGHTS_NAME) if not (folder / file).is_file())
+    if missing and is_offline_mode():
+        raise BundleError(f"the cached copy of {repo_id} has no {missing} and the Hub cannot be reached{offline}")
+    if missing:
+        raise BundleError(f"{repo_id} has no {missing}: not an sslmodel bundle")
+    return folder
+
+
+def shorten(text: object, limit: int = MESSAGE_LIMIT) -> str:
+    """One line of at most `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def listed(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
+    """'' when `found` has exactly the tensor names and shapes of `expected` (a model's state_dict), otherwise a
+    short account of what differs (load_state_dict's own message lists every tensor)."""
+    differ = [key for key in expected if key in found and found[key].shape != expected[key].shape]
+    missing = [key for key in expected if key not in found]
+    unexpected = [key for key in found if key not in expected]
+    parts = []
+    if differ:
+        key = differ[0]
+        parts.append(f"{len(differ)} tensor(s) differ in shape (first: {key} {tuple(found[key].shape)} in the "
+                     f"file, {tuple(expected[key].shape)} in the model)")
+    if missing:
+        parts.append(f"{len(missing)} missing ({listed(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({listed(unexpected)})")
+    return "; ".join(parts)
 
 
 def load_bundle(name_or_path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
                 ) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Rebuild a model from its bundle: (model in eval mode, config)."""
     folder = resolve(name_or_path)
+    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
     try:
-        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
-        model = build_model(config["arch"], **config.get("arch_config", {}))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        arch, arch_config = config["arch"], config.get("arch_config", {})
+        model = build_model(arch, **arch_config)
     except FileNotFoundError:
         raise BundleError(f"{folder} has no {CONFIG_NAME}") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise BundleError(f"{folder / CONFIG_NAME} is not a valid bundle config ({error})") from None
+    except OSError as error:  # a folder, no permission, an I/O error
+        raise BundleError(f"{config_path} cannot be read: {error.strerror or error}") from None
+    except KeyError as error:
+        raise BundleError(f"{config_path} is not a valid bundle config (no {error})") from None
+    except (json.JSONDecodeError, TypeError, ValueError, RuntimeError) as error:
+        raise BundleError(f"{config_path} is not a valid bundle config ({shorten(error)})") from None
     try:
-        state = load_file(str(folder / WEIGHTS_NAME), device=str(device))
-        model.load_state_dict(state, strict=True)
+        state = load_file(str(weights_path), device=str(device))
     except FileNotFoundError:
         raise BundleError(f"{folder} has no {WEIGHTS_NAME}") from None
-    except (SafetensorError, RuntimeError, OSError) as error:
-        raise BundleError(f"{folder / WEIGHTS_NAME} is corrupt or does not fit {config['arch']}: {error}") from None
+    except (SafetensorError, OSError) as error:
+        raise BundleError(f"{weights_path} is corrupt or cannot be read: {shorten(error)}") from None
+    does_not_fit = f"{weights_path} does not fit {arch} {json.dumps(arch_config)}"
+    if mismatch := state_mismatch(model.state_dict(), state):
+        raise BundleError(f"{does_not_fit}: {shorten(mismatch)}")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise BundleError(f"{does_not_fit}: {shorten(error)}") from None
     return model.to(device, memory_format=torch.channels_last).eval(), config
 
 
 def push_bundle(folder: str | os.PathLike, repo_id: str, token: str | None = None, private: bool | None = None) -> str:
-    """Publish a bundle folder as a Hub model repo in one commit. The token comes from `hf auth login` or HF_TOKEN."""
+    """Publish a bundle as a Hub model repo in one commit: only its BUNDLE_PATTERNS files, so a run folder's
+    checkpoint, logs and samples stay local. Bundle files already in the repo that this folder lacks (frames of a
+    longer run, a probe of other weights) are deleted in the same commit. The token comes from `hf auth login`
+    or HF_TOKEN."""
+    folder = Path(folder)
+    missing = [file for file in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME) if not (folder / file).is_file()]
+    if missing:
+        raise BundleError(f"{folder} is not a bundle to push: it has no {', '.join(missing)}")
     api = HfApi(token=token)
     repo_id = api.create_repo(repo_id=repo_id, private=private, exist_ok=True).repo_id
     commit = api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
+                               allow_patterns=BUNDLE_PATTERNS, delete_patterns=BUNDLE_PATTERNS,
                                commit_message="Upload sslmodel inpainting bundle")
     return str(commit)

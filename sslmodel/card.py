@@ -1,14 +1,16 @@
 """The model card (a bundle's README.md): what the model is, its validation scores, how it was trained and used.
 
-Made from the bundle's config.json alone; bundle.py writes it next to the weights.
+Made from the bundle's config.json alone; bundle.py writes it next to the weights. The scores are in the card's
+text and also in its YAML front matter as a `model-index`, which the Hub shows as a metrics table.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from huggingface_hub import ModelCardData
+from huggingface_hub import EvalResult, ModelCardData
 
 from .holes import EVAL_FAMILIES, FAMILY_LABELS
 
@@ -23,6 +25,20 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(rows)
 
 
+def eval_results(metrics: dict[str, dict[str, float]]) -> list[EvalResult]:
+    """The validation scores in the Hub's model-index form: hole PSNR, and SSIM when there is one, per family."""
+    results = []
+    for key, metric_type, label, digits in (("hole_psnr", "psnr", "hole PSNR", 2), ("ssim", "ssim", "SSIM", 3)):
+        for family in EVAL_FAMILIES:
+            value = metrics.get(family, {}).get(key)
+            if value is not None and math.isfinite(value):
+                results.append(EvalResult(task_type="image-to-image", task_name="Image inpainting",
+                                          dataset_type="cifar10", dataset_name="CIFAR-10", metric_type=metric_type,
+                                          metric_value=round(float(value), digits),
+                                          metric_name=f"{label}, {FAMILY_LABELS[family]}"))
+    return results
+
+
 def probe_section(probe: dict[str, Any] | None) -> list[str]:
     """The few-label classification table (sslmodel.probe), when the bundle has been probed."""
     if not probe:
@@ -35,8 +51,11 @@ def probe_section(probe: dict[str, Any] | None) -> list[str]:
 
 def model_card(config: dict[str, Any]) -> str:
     recipe, training = config.get("recipe", {}), config.get("training", {})
+    results = eval_results(config.get("metrics", {}))
     card_data = ModelCardData(library_name="sslmodel", license="mit", datasets=["cifar10"],
-                              pipeline_tag="image-to-image", tags=["inpainting", "self-supervised", "cifar10"])
+                              pipeline_tag="image-to-image", tags=["inpainting", "self-supervised", "cifar10"],
+                              model_name=f"sslmodel-{config['arch']}" if results else None,
+                              eval_results=results or None)
     minutes = training.get("wall_time_seconds", 0) / 60
     sections = [
         f"---\n{card_data.to_yaml()}\n---",
