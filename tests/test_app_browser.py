@@ -46,19 +46,30 @@ def url(tiny_models, examples_dir):
 
 
 @pytest.fixture(scope="module")
-def page(url):
+def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(TIMEOUT * 1000)
-        page.goto(url)
-        page.wait_for_selector("#editor canvas")
-        yield page
+        yield browser
         browser.close()
 
 
+def new_page(browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(TIMEOUT * 1000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, url):
+    page = new_page(browser)
+    page.goto(url)
+    page.wait_for_selector("#editor canvas")
+    yield page
+    page.close()
+
+
 def tile(page, elem_id: str) -> np.ndarray | None:
-    """The 32x32 picture an enlarged result tile shows, or None while it shows nothing."""
+    """The 32x32 picture a result tile shows (enlarged by CSS), or None while it shows nothing."""
     image = page.locator(f"#{elem_id} img")
     if image.count() == 0 or not image.first.get_attribute("src"):
         return None
@@ -67,7 +78,7 @@ def tile(page, elem_id: str) -> np.ndarray | None:
         picture = Image.open(io.BytesIO(response.body())).convert("RGB")
     except UnidentifiedImageError:  # the tile is being replaced (the old file is gone); look again later
         return None
-    return np.asarray(picture)[SCALE // 2::SCALE, SCALE // 2::SCALE]
+    return np.asarray(picture)  # 32x32: the page enlarges it
 
 
 def shown_holes(page) -> np.ndarray | None:
@@ -121,7 +132,9 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
     wait_for(lambda: MODEL_NAMES[1] in page.locator("#metrics").inner_text(), "the other model's metrics")
     wait_for(lambda: not np.array_equal(tile(page, "reconstruction"), before), "the other model's reconstruction")
 
-    assert page.locator("#compare img").count() == 1  # the "compare all" slide
+    page.get_by_role("button", name="Compare all methods on this hole").click()
+    wait_for(lambda: page.locator("#compare img").count() == 1, "the comparison slide")  # the "compare all" slide
+    wait_for(lambda: page.locator("#download").is_visible(), "the download button")
     screenshot = tmp_path / "app.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert Image.open(screenshot).size[0] == 1440
@@ -133,34 +146,33 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_fresh_offline_start_opens_on_a_filled_example(tmp_path):
+def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
     """`python app.py` as a new user runs it: no network, no torchvision cache, no example folder."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("SSLMODEL_EXAMPLES", "MODEL_REPO")}
     env |= {"HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = tmp_path / "server.log"  # a file, not a pipe: a chatty server never blocks on it
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.set_default_timeout(TIMEOUT * 1000)
-            wait_for(lambda: server.poll() is None and page_opens(page, f"http://127.0.0.1:{port}"),
-                     "the server to answer")
-            page.wait_for_selector("#editor canvas")
-            wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening hole")
-            original = tile(page, "original")
-            wait_for(lambda: (c := tile(page, "composite")) is not None and original is not None
-                     and not np.array_equal(c, original), "the opening fill")
-            assert original.std() > 20  # a real picture, not a blank tile
-            assert page.locator("#examples .gallery-item").count() == 30  # 3 of each of the 10 classes
-            page.get_by_role("button", name="Random image").click()
-            wait_for(lambda: not np.array_equal(tile(page, "original"), original), "another example")
-            assert "Hole PSNR" in page.locator("#metrics").inner_text()
-            browser.close()
+        page = new_page(browser)
+        wait_for(lambda: server.poll() is None and page_opens(page, f"http://127.0.0.1:{port}"),
+                 "the server to answer")
+        page.wait_for_selector("#editor canvas")
+        wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening hole")
+        original = tile(page, "original")
+        wait_for(lambda: (c := tile(page, "composite")) is not None and original is not None
+                 and not np.array_equal(c, original), "the opening fill")
+        assert original.std() > 20  # a real picture, not a blank tile
+        assert page.locator("#examples .gallery-item").count() == 30  # 3 of each of the 10 classes
+        page.get_by_role("button", name="Random image").click()
+        wait_for(lambda: not np.array_equal(tile(page, "original"), original), "another example")
+        assert "Hole PSNR" in page.locator("#metrics").inner_text()
+        page.close()
     finally:
         server.terminate()
-        _, errors = server.communicate(timeout=30)
+        server.wait(timeout=30)
+    errors = log.read_text()
     # (uvicorn may log a ClientDisconnect when the browser goes away; nothing of ours may fail)
     assert str(ROOT / "sslmodel") not in errors and str(ROOT / "app.py") not in errors, errors
 

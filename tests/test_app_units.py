@@ -336,56 +336,71 @@ def built(tiny_models, tiny_examples):
     return make_state(tiny_models, tiny_examples)
 
 
-def test_run_shows_every_panel_enlarged_and_keeps_known_pixels(built):
+def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
     holes = center_holes()
     outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
     paths = [*outputs[:5], *outputs[5]]
     original, masked, reconstruction, composite, heat, before, after = (read(path) for path in paths)
-    markdown, slide, download = outputs[6], read(outputs[7]), outputs[8]
     for tile in (original, masked, reconstruction, composite, heat, before, after):
-        assert tile.shape == (256, 256, 3) and tile.dtype == np.uint8
-    assert (original[::SCALE, ::SCALE] == IMAGE).all()
-    assert (masked[::SCALE, ::SCALE] == masked_view(IMAGE, holes)).all()
-    assert (composite[::SCALE, ::SCALE][~holes] == IMAGE[~holes]).all()
+        assert tile.shape == (32, 32, 3) and tile.dtype == np.uint8  # the page enlarges them, pixelated
+    assert (original == IMAGE).all()
+    assert (masked == masked_view(IMAGE, holes)).all()
+    assert (composite[~holes] == IMAGE[~holes]).all()
     assert (after == composite).all() and (before == masked).all()
-    assert "Hole PSNR" in markdown and MODEL_NAMES[1] in markdown and "256 of 1024" in markdown
-    assert slide.shape[1] > 256 * 4 and np.array_equal(read(download), slide)
-    assert download.endswith("inpainting-comparison.png")
+    assert "Hole PSNR" in outputs[6] and MODEL_NAMES[1] in outputs[6] and "256 of 1024" in outputs[6]
+    assert outputs[7] is None and outputs[8]["visible"] is False  # a new hole empties the old comparison
+
+
+def test_compare_all_runs_on_request_and_offers_the_slide(built):
+    holes = center_holes()
+    slide, download = handlers.on_compare(built, IMAGE, editor_value(IMAGE, holes))
+    assert read(slide).shape[1] > 256 * 4 and slide.endswith("inpainting-comparison.png")
+    assert download == {"__type__": "update", "value": slide, "visible": True}
+    with pytest.raises(gr.Error, match="Pick an example"):
+        handlers.on_compare(built, None, None)
 
 
 def test_run_with_an_empty_mask_returns_the_image(built):
     outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
-    assert (read(outputs[3]) == upscale(IMAGE)).all() and "n/a (no hole)" in outputs[6]
+    assert (read(outputs[3]) == IMAGE).all() and "n/a (no hole)" in outputs[6]
 
 
 def test_run_without_an_image_or_a_model(tiny_examples):
     run = functools.partial(handlers.on_run, make_state({}, None, page_notice({}, [], "")))
     assert run(None, "", None, None)[6].startswith("Pick an example")
     outputs = run(IMAGE, "test", editor_value(IMAGE, center_holes()), None)  # OpenCV only
-    assert read(outputs[3]).shape == (256, 256, 3) and "No model loaded" in outputs[6]
+    assert read(outputs[3]).shape == (32, 32, 3) and "No model loaded" in outputs[6]
 
 
-def test_picking_an_image_keeps_the_painted_holes(built, tiny_examples, tmp_path):
+def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, tiny_examples, tmp_path):
     holes = random_holes("strokes", 0.3, 2)
-    image, caption = handlers.on_random_image(built)
+    painted = editor_value(IMAGE, holes)
+    image, caption, *_ = handlers.on_random_image(built, painted, MODEL_NAMES[0])
     assert caption.split(" ")[0] in CLASSES
     assert any((image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))
-    image, caption = handlers.on_gallery_select(built, gr.SelectData(None, {"index": 1, "value": None}))
+    image, caption, *_ = handlers.on_gallery_select(built, painted, MODEL_NAMES[0],
+                                                    gr.SelectData(None, {"index": 1, "value": None}))
     assert (image == tiny_examples.load(1)).all() and caption.startswith(CLASSES[0])
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
-    image, caption = handlers.on_upload(built, str(upload))
-    assert (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
-    value = editor_arrays(handlers.show_in_editor(built, image, editor_value(IMAGE, holes)))
+    outputs = handlers.on_upload(built, str(upload), painted, MODEL_NAMES[0])
+    image, caption, editor, original, masked = outputs[:5]
+    assert len(outputs) == 15 and (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
+    value = editor_arrays(editor)
     assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
+    assert (read(original) == image).all() and (read(masked) == masked_view(image, holes)).all()
+    assert outputs[-1].startswith("Both are linear") or outputs[-1] == handlers.NO_PROBE  # the probe panel too
     with pytest.raises(gr.Error, match="Image: "):
-        handlers.on_upload(built, str(bad_images(tmp_path)["text.txt"]))
+        handlers.on_upload(built, str(bad_images(tmp_path)["text.txt"]), painted, MODEL_NAMES[0])
 
 
-def test_randomize_and_clear_draw_the_hole_map_into_the_editor(built):
-    value = editor_arrays(handlers.on_randomize(built, IMAGE, "boxes", 40, 7))
+def test_randomize_and_clear_draw_the_hole_map_and_return_its_results(built):
+    editor, original, masked, *_ = handlers.on_randomize(built, IMAGE, "test", "boxes", 40, 7, MODEL_NAMES[0])
+    value = editor_arrays(editor)
     assert (holes_from_editor(value) == random_holes("boxes", 0.4, 7)).all()
     assert (value["background"] == upscale(IMAGE)).all()
-    assert not holes_from_editor(editor_arrays(handlers.on_clear(built, IMAGE))).any()
+    assert (read(masked) == masked_view(IMAGE, random_holes("boxes", 0.4, 7))).all()
+    editor, original, masked, *_ = handlers.on_clear(built, IMAGE, "test", MODEL_NAMES[0])
+    assert not holes_from_editor(editor_arrays(editor)).any() and (read(masked) == IMAGE).all()
 
 
 def test_api_function_fills_only_the_hole(built, tmp_path):
@@ -408,7 +423,8 @@ def test_queue_is_bounded(built):
 
 def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):
     demo = build_demo(built)
-    runs_a_model = {"on_run", "on_probe", "inpaint"}
+    runs_a_model = {"on_run", "on_probe", "on_compare", "on_randomize", "on_clear", "on_upload", "on_gallery_select",
+                    "on_random_image", "inpaint"}
     groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in demo.fns.values()
               if block.fn.__name__ in runs_a_model}
     assert {name for name, _, _ in groups} == runs_a_model

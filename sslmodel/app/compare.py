@@ -52,13 +52,16 @@ def model_result(inpainter: Inpainter, name: str, image: np.ndarray, holes: np.n
     return Result(name, reconstruction, composite, image_metrics(image, composite, holes))
 
 
+def classical_result(name: str, image: np.ndarray, holes: np.ndarray) -> Result:
+    """One of OpenCV's methods (a CLASSICAL name): its reconstruction is its composite."""
+    composite = classical_fill(image[None], holes[None], CLASSICAL[name])[0]
+    return Result(name, composite, composite, image_metrics(image, composite, holes))
+
+
 def compare_all(image: np.ndarray, holes: np.ndarray, models: dict[str, Inpainter]) -> list[Result]:
     """The same hole filled by every model and by OpenCV's Telea and Navier-Stokes inpainting."""
-    results = [model_result(inpainter, name, image, holes) for name, inpainter in models.items()]
-    for name, method in CLASSICAL.items():
-        composite = classical_fill(image[None], holes[None], method)[0]
-        results.append(Result(name, composite, composite, image_metrics(image, composite, holes)))
-    return results
+    return ([model_result(inpainter, name, image, holes) for name, inpainter in models.items()]
+            + [classical_result(name, image, holes) for name in CLASSICAL])
 
 
 def error_heatmap(original: np.ndarray, result: np.ndarray, max_error: float = MAX_ERROR) -> np.ndarray:

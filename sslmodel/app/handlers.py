@@ -12,8 +12,8 @@ import numpy as np
 from PIL import Image
 
 from ..preprocess import ImageError, prepare_holes, prepare_image
-from .compare import Result, compare_all, comparison_slide, error_heatmap, format_db, model_result
-from .editor import HOLE_HEX, SCALE, editor_value, holes_from_editor, masked_view, random_holes, upscale
+from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
+from .editor import HOLE_HEX, SCALE, editor_value, holes_from_editor, masked_view, random_holes
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
@@ -72,14 +72,76 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
             f"{m['hole_pixels']} of 1024 pixels missing ({m['hole_fraction']:.0%}) · model `{result.name}` · {caption}")
 
 
-# ---------------------------------------------------------------------------------------------- picking an image
-# Picking an image takes two steps, so that a refused upload leaves the editor as it was:
-# first the 32x32 image and its caption (or a gr.Error), then, on success, the editor.
+# ---------------------------------------------------------------------------------------------- results
+# Every action answers in one round trip: the handler that changes the image or the hole also returns the
+# results it causes. Pictures go out at 32x32 (the page enlarges them with CSS); "compare all" runs only on request.
 
-def on_upload(state: AppState, path: str | None) -> tuple[np.ndarray, str]:
+def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray, model_name: str | None):
+    """Tiles (original, masked, reconstruction, composite, error map), slider and metrics of the chosen model,
+    and the emptied comparison and hidden download (they belonged to the previous hole)."""
+    if image is None:
+        return [None] * 6 + ["Pick an example or upload an image to start.", None, gr.update(value=None, visible=False)]
+    files = state.files
+    if state.models:
+        name, inpainter = pick_model(state.models, model_name)
+        shown = model_result(inpainter, name, image, holes)
+    else:  # without a model, the tiles show OpenCV
+        shown = classical_result("OpenCV Telea", image, holes)
+    masked, composite = files.png(masked_view(image, holes), "masked"), files.png(shown.composite, "composite")
+    return (files.png(image, "original"), masked, files.png(shown.reconstruction, "reconstruction"), composite,
+            files.png(error_heatmap(image, shown.composite), "error"), (masked, composite),
+            metrics_markdown(shown if state.models else None, caption), None, gr.update(value=None, visible=False))
+
+
+def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None):
+    """After a brush stroke, a model change or "Inpaint": the results for the hole painted in the editor."""
+    return results(state, image, caption, holes_from_editor(editor), model_name)
+
+
+def on_compare(state: AppState, image: np.ndarray | None, editor: dict | None):
+    """The same hole filled by every model and OpenCV's two methods, as a slide (shown, and to download)."""
+    if image is None:
+        raise gr.Error("Pick an example or upload an image first.")
+    holes = holes_from_editor(editor)
+    slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.models)),
+                            "inpainting-comparison")
+    return slide, gr.update(value=slide, visible=True)
+
+
+# ---------------------------------------------------------------------------------------------- the hole
+
+def on_randomize(state: AppState, image: np.ndarray | None, caption: str, family: str, coverage: float,
+                 seed: float, model_name: str | None):
+    """A random hole map of the family drawn into the editor, and its results."""
+    holes = random_holes(family, coverage / 100, int(seed))
+    return (state.files.editor(editor_value(image, holes)), *results(state, image, caption, holes, model_name))
+
+
+def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name: str | None):
+    holes = np.zeros((32, 32), dtype=bool)
+    return (state.files.editor(editor_value(image, holes)), *results(state, image, caption, holes, model_name))
+
+
+def on_brush_size(state: AppState, size: int):
+    return gr.update(brush=gr.Brush(default_size=size * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
+                     eraser=gr.Eraser(default_size=size * SCALE // 2))
+
+
+# ---------------------------------------------------------------------------------------------- picking an image
+# A refused upload raises before anything is returned, so the editor and the results stay as they were.
+
+def show_image(state: AppState, image: np.ndarray, caption: str, editor: dict | None, model_name: str | None):
+    """A newly picked image: the image and caption states, the editor (keeping the painted hole map, redrawn
+    block-aligned), the results and the probes' guesses."""
+    holes = holes_from_editor(editor)
+    return (image, caption, state.files.editor(editor_value(image, holes)),
+            *results(state, image, caption, holes, model_name), *on_probe(state, image, model_name))
+
+
+def on_upload(state: AppState, path: str | None, editor: dict | None, model_name: str | None):
     if not path:
-        return gr.skip(), gr.skip()
-    return read_image(path), f"your upload ({Path(path).name})"
+        return (gr.skip(),) * 15  # image, caption, editor, 9 results, 3 probe outputs
+    return show_image(state, read_image(path), f"your upload ({Path(path).name})", editor, model_name)
 
 
 def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
@@ -89,53 +151,18 @@ def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
         raise gr.Error(f"Example: {error}") from None
 
 
-def on_gallery_select(state: AppState, event: gr.SelectData) -> tuple[np.ndarray, str]:
-    return load_example(state, state.gallery_indices[event.index])
+def on_gallery_select(state: AppState, editor: dict | None, model_name: str | None, event: gr.SelectData):
+    return show_image(state, *load_example(state, state.gallery_indices[event.index]), editor, model_name)
 
 
-def on_random_image(state: AppState) -> tuple[np.ndarray, str]:
+def on_random_image(state: AppState, editor: dict | None, model_name: str | None):
     if not state.examples:
         raise gr.Error("No example images on this server; upload an image instead.")
-    return load_example(state, int(np.random.default_rng().integers(len(state.examples))))
+    index = int(np.random.default_rng().integers(len(state.examples)))
+    return show_image(state, *load_example(state, index), editor, model_name)
 
 
-# ---------------------------------------------------------------------------------------------- the hole
-
-def show_in_editor(state: AppState, image: np.ndarray | None, editor: dict | None) -> dict:
-    """The image in the editor, keeping the hole map the person has drawn (redrawn block-aligned)."""
-    return state.files.editor(editor_value(image, holes_from_editor(editor)))
-
-
-def on_randomize(state: AppState, image: np.ndarray | None, family: str, coverage: float, seed: float) -> dict:
-    return state.files.editor(editor_value(image, random_holes(family, coverage / 100, int(seed))))
-
-
-def on_clear(state: AppState, image: np.ndarray | None) -> dict:
-    return state.files.editor(editor_value(image, np.zeros((32, 32), dtype=bool)))
-
-
-def on_brush_size(state: AppState, size: int):
-    return gr.update(brush=gr.Brush(default_size=size * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
-                     eraser=gr.Eraser(default_size=size * SCALE // 2))
-
-
-# ---------------------------------------------------------------------------------------------- results
-
-def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None):
-    """Tiles (original, masked, reconstruction, composite, error map), slider, metrics, comparison, download."""
-    if image is None:
-        return [None] * 6 + ["Pick an example or upload an image to start.", None, None]
-    files = state.files
-    holes = holes_from_editor(editor)
-    results = {result.name: result for result in compare_all(image, holes, state.models)}
-    shown = results.get(model_name) or results["OpenCV Telea"]  # without a model, the tiles show OpenCV
-    slide = comparison_slide(image, holes, list(results.values()))
-    masked, composite = files.png(upscale(masked_view(image, holes))), files.png(upscale(shown.composite))
-    return (files.png(upscale(image)), masked, files.png(upscale(shown.reconstruction)), composite,
-            files.png(upscale(error_heatmap(image, shown.composite))), (masked, composite),
-            metrics_markdown(results.get(model_name), caption), files.png(slide, "inpainting-comparison"),
-            files.png(slide, "inpainting-comparison"))
-
+# ---------------------------------------------------------------------------------------------- showcase
 
 def on_probe(state: AppState, image: np.ndarray | None, model_name: str | None):
     """The encoder probe's and the pixel probe's top 3 classes for the image, and the caption."""

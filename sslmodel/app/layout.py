@@ -128,9 +128,11 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
                                             ("Error map", "heatmap"))]
         gr.Markdown(RESULTS_HELP, elem_classes="help")
         gr.Markdown("### Compare all: the same hole, every model and OpenCV's classical inpainting")
+        compare = gr.Button("Compare all methods on this hole", elem_id="compare-all")
         compare_image = gr.Image(format="png", show_label=False, elem_id="compare", elem_classes="pixelated",
                                  interactive=False, buttons=["fullscreen"])
-        download = gr.DownloadButton("⬇ Download the comparison (PNG, for a slide)", elem_id="download")
+        download = gr.DownloadButton("⬇ Download the comparison (PNG, for a slide)", elem_id="download",
+                                     visible=False)
 
         with gr.Accordion("What did it learn? The model's guess at the image's class", open=True,
                           elem_id="learned"):
@@ -157,24 +159,24 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
             api_metrics = gr.JSON(label="metrics")
             api_button = gr.Button()
 
-        picked = [image_state, caption_state]
+        results = [*tiles, slider, metrics, compare_image, download]
         probe_outputs = [encoder_label, pixels_label, probe_note]
-        for event in (upload.upload(on(handlers.on_upload), upload, picked, api_visibility="private"),
-                      gallery.select(on(handlers.on_gallery_select), None, picked, api_visibility="private"),
-                      random_image.click(on(handlers.on_random_image), None, picked, api_visibility="private")):
-            event.success(on(handlers.show_in_editor), [image_state, editor], editor, api_visibility="private")
-            event.success(on(handlers.on_probe), [image_state, model], probe_outputs, api_visibility="private",
-                          **model_run)
-        randomize.click(on(handlers.on_randomize), [image_state, family, coverage, seed], editor,
-                        api_visibility="private")
-        clear.click(on(handlers.on_clear), [image_state], editor, api_visibility="private")
+        picked = [image_state, caption_state, editor, *results, *probe_outputs]
+        private = {"api_visibility": "private", **model_run}
+        upload.upload(on(handlers.on_upload), [upload, editor, model], picked, **private)
+        gallery.select(on(handlers.on_gallery_select), [editor, model], picked, **private)
+        random_image.click(on(handlers.on_random_image), [editor, model], picked, **private)
+        randomize.click(on(handlers.on_randomize), [image_state, caption_state, family, coverage, seed, model],
+                        [editor, *results], **private)
+        clear.click(on(handlers.on_clear), [image_state, caption_state, model], [editor, *results], **private)
         brush_size.change(on(handlers.on_brush_size), brush_size, editor, api_visibility="private")
-        gr.on([demo.load, editor.change, model.change, run.click], on(handlers.on_run),
-              [image_state, caption_state, editor, model],
-              [*tiles, slider, metrics, compare_image, download], trigger_mode="always_last",
-              show_progress="minimal", api_visibility="private", **model_run)
+        # editor.input: a person's brush or eraser stroke (the handlers above redraw the editor themselves)
+        gr.on([demo.load, editor.input, model.change, run.click], on(handlers.on_run),
+              [image_state, caption_state, editor, model], results, trigger_mode="always_last",
+              show_progress="minimal", **private)
+        compare.click(on(handlers.on_compare), [image_state, editor], [compare_image, download], **private)
         gr.on([demo.load, model.change], on(handlers.on_probe), [image_state, model], probe_outputs,
-              trigger_mode="always_last", show_progress="hidden", api_visibility="private", **model_run)
+              trigger_mode="always_last", show_progress="hidden", **private)
         gr.on([demo.load, model.change], on(handlers.on_frames_model), model, [epoch, frame_image, frame_note],
               show_progress="hidden", api_visibility="private")
         epoch.change(on(handlers.on_epoch), [epoch, model], [frame_image, frame_note], trigger_mode="always_last",

@@ -51,7 +51,7 @@ class OutputFiles:
             if path.exists():
                 os.utime(path)  # returned again: it lives for another max_age
             else:
-                with atomic_path(path) as tmp:
+                with atomic_path(path, durable=False) as tmp:  # throwaway: no fsync on the request's path
                     tmp.write_bytes(data)
             if time.time() - self.pruned_at >= min(self.max_age / 10, self.grace):
                 self.prune()

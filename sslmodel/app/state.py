@@ -11,7 +11,6 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 
 from ..bundle import BundleError
 from ..inpainter import Inpainter
-from .editor import upscale
 from .examples import ExampleSet, find_examples
 from .outputs import OutputFiles
 from .showcase import ProbePair, bundle_folder, list_frames, load_probe_pair
@@ -27,7 +26,7 @@ class AppState:
     notice: str = ""  # shown above everything: models that did not load, how to get examples
     files: OutputFiles = field(default_factory=OutputFiles)
     gallery_indices: list[int] = field(default_factory=list)  # example index of every gallery item
-    gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (enlarged image, label)
+    gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (32x32 image, label)
     probes: dict[str, ProbePair | None] = field(default_factory=dict)
     frames: dict[str, dict[int, Path]] = field(default_factory=dict)
 
@@ -47,7 +46,7 @@ def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice
     folders = {name: bundle_folder(name) or bundle_folder(model.name) for name, model in models.items()}
     files = files or OutputFiles(upload_dir=gradio_upload_folder())
     return AppState(models, examples, notice, files, indices,
-                    [(upscale(image, 4), label) for image, label in items],
+                    items,
                     {name: load_probe_pair(folder) if folder else None for name, folder in folders.items()},
                     {name: list_frames(folder) if folder else {} for name, folder in folders.items()})
 
