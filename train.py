@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 
@@ -27,13 +28,39 @@ from sslmodel.models import DEFAULT_ARCH, MODELS
 from sslmodel.trainer import TrainConfig, TrainingError, train
 
 
-def positive(kind):
+def number(kind, minimum: float | None = None, positive: bool = False):
+    """An argparse type: a finite number of `kind`, positive or at least `minimum` when asked."""
     def parse(text: str):
-        value = kind(text)
-        if not value > 0:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'a whole' if kind is int else 'a'} number: {text}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if positive and not value > 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if minimum is not None and not value >= minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
         return value
     return parse
+
+
+def positive(kind):
+    return number(kind, positive=True)
+
+
+def non_negative(kind):
+    return number(kind, minimum=0)
+
+
+def json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object such as '{{\"width\": 64}}', got {text}")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", default=d.data, help="'cifar10' (torchvision download) or an image folder with "
                         "class subfolders or flat (jpg, png, webp). Default: %(default)s")
     parser.add_argument("--arch", default=d.arch, choices=sorted(MODELS), help=f"architecture (default {DEFAULT_ARCH})")
-    parser.add_argument("--arch-config", type=json.loads, default={}, metavar="JSON",
+    parser.add_argument("--arch-config", type=json_object, default={}, metavar="JSON",
                         help='architecture keyword arguments as JSON, e.g. \'{"width": 64}\'')
     parser.add_argument("--holes", default=d.holes, choices=sorted(FAMILIES),
                         help="hole family used in training (default %(default)s: a random family per image)")
@@ -52,8 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default %(default)s)")
     parser.add_argument("--lr", type=positive(float), default=d.lr, help="peak learning rate of AdamW "
                         "(default %(default)s)")
-    parser.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW weight decay; 0 makes it "
-                        "plain Adam (default %(default)s)")
+    parser.add_argument("--weight-decay", type=non_negative(float), default=d.weight_decay,
+                        help="AdamW weight decay; 0 makes it plain Adam (default %(default)s)")
     parser.add_argument("--schedule", default=d.schedule, choices=["cosine", "constant"],
                         help="learning-rate schedule: warm-up then cosine decay, or constant (default %(default)s)")
     parser.add_argument("--loss", default=d.loss, choices=["l1", "mse"], help="reconstruction loss (default %(default)s)")
@@ -64,12 +91,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "
                         "final bundle (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out after its last "
-                        "completed epoch")
-    parser.add_argument("--seed", type=int, default=d.seed, help="seed for initialisation, order, flips and holes "
-                        "(default %(default)s)")
+                        "completed epoch; the architecture and recipe flags must be the run's")
+    parser.add_argument("--seed", type=number(int), default=d.seed,
+                        help="seed for initialisation, order, flips and holes (default %(default)s)")
     parser.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    parser.add_argument("--threads", type=int, default=d.threads, help="CPU threads per process; 0 (default) shares "
-                        "the machine's cores among the processes. Tiny batches run best on 1 thread.")
+    parser.add_argument("--threads", type=non_negative(int), default=d.threads, help="CPU threads per process; "
+                        "0 (default) shares the machine's cores among the processes. Tiny batches run best on 1 "
+                        "thread.")
     parser.add_argument("--val-images-per-epoch", type=positive(int), default=d.val_images_per_epoch,
                         help="validation images scored after each epoch (default %(default)s); the final "
                         "metrics use the whole validation split")
@@ -80,10 +108,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def make_config(args: argparse.Namespace) -> TrainConfig:
+    fields = set(TrainConfig.__dataclass_fields__)
+    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    fields = set(TrainConfig.__dataclass_fields__)
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    config = make_config(args)
     command = "python train.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
         train(config, resume=args.resume, push_to_hub=args.push_to_hub, command=command)

@@ -5,6 +5,7 @@ Images are (N, 3, 32, 32) uint8. Decoding happens once; training then indexes th
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,22 +30,34 @@ class Dataset:
     train: Split
     val: Split
     classes: list[str]
+    val_ids: list[str]  # one per validation image: its path in the folder, or "cifar10-train:index:N"
+
+    @property
+    def val_fingerprint(self) -> str:
+        return fingerprint(self.val_ids)
 
 
 class DataError(RuntimeError):
     """The data cannot be used for training; the message says why."""
 
 
-def split_per_class(images: torch.Tensor, labels: torch.Tensor, classes: list[str],
+def fingerprint(ids: list[str]) -> str:
+    """Names a set of images whatever the order they are listed in: sha256 of the sorted ids, one a line."""
+    return "sha256:" + hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def split_per_class(images: torch.Tensor, labels: torch.Tensor, classes: list[str], ids: list[str],
                     val_fraction: float = VAL_FRACTION) -> Dataset:
-    """Hold out the last `val_fraction` of every class, in the order given, as validation."""
+    """Hold out the last `val_fraction` of every class, in the order given, as validation.
+    `ids` name the images (one each), so that the held-out set can be recorded and recognised."""
     is_val = torch.zeros(len(labels), dtype=torch.bool)
     for label in labels.unique():
         members = (labels == label).nonzero().flatten()
         held_out = int(round(len(members) * val_fraction))
         if held_out:
             is_val[members[-held_out:]] = True
-    return Dataset(Split(images[~is_val], labels[~is_val]), Split(images[is_val], labels[is_val]), classes)
+    val_ids = [ids[i] for i in is_val.nonzero().flatten().tolist()]
+    return Dataset(Split(images[~is_val], labels[~is_val]), Split(images[is_val], labels[is_val]), classes, val_ids)
 
 
 def list_image_folder(root: Path) -> tuple[list[Path], list[int], list[str]]:
@@ -62,7 +75,7 @@ def list_image_folder(root: Path) -> tuple[list[Path], list[int], list[str]]:
 def load_image_folder(root: str | Path, val_fraction: float = VAL_FRACTION) -> Dataset:
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"data folder {root} does not exist")
+        raise DataError(f"data folder {root} " + ("is a file, not a folder" if root.exists() else "does not exist"))
     paths, labels, classes = list_image_folder(root)
     if not paths:
         raise DataError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) in {root} or its class subfolders")
@@ -81,7 +94,8 @@ def load_image_folder(root: str | Path, val_fraction: float = VAL_FRACTION) -> D
     if len(readable) < len(paths):
         print(f"warning: skipped {len(paths) - len(readable)} unreadable image file(s) in {root}")
     images = torch.from_numpy(np.stack([decoded[i] for i in readable])).permute(0, 3, 1, 2).contiguous()
-    return split_per_class(images, torch.tensor([labels[i] for i in readable]), classes, val_fraction)
+    ids = [paths[i].relative_to(root).as_posix() for i in readable]
+    return split_per_class(images, torch.tensor([labels[i] for i in readable]), classes, ids, val_fraction)
 
 
 def load_cifar10(cache_dir: str | Path, val_fraction: float = VAL_FRACTION) -> Dataset:
@@ -94,7 +108,8 @@ def load_cifar10(cache_dir: str | Path, val_fraction: float = VAL_FRACTION) -> D
         raise DataError(f"could not download CIFAR-10 into {cache_dir} ({error}); "
                         "offline, pass an image folder with --data instead") from None
     images = torch.from_numpy(np.asarray(dataset.data)).permute(0, 3, 1, 2).contiguous()
-    return split_per_class(images, torch.as_tensor(dataset.targets), list(dataset.classes), val_fraction)
+    ids = [f"cifar10-train:index:{i}" for i in range(len(images))]
+    return split_per_class(images, torch.as_tensor(dataset.targets), list(dataset.classes), ids, val_fraction)
 
 
 def load_dataset(source: str, cache_dir: str | Path = "~/.cache/sslmodel", val_fraction: float = VAL_FRACTION) -> Dataset:

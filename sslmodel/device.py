@@ -8,15 +8,31 @@ import platform
 import torch
 
 
+class DeviceError(ValueError):
+    """A device that does not exist or is not on this machine; the message says which."""
+
+
+def mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+
+
 def pick_device(name: str) -> torch.device:
-    """`auto` is cuda, then mps, then cpu; anything else is taken as a torch device name."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """`auto` is cuda, then mps, then cpu; otherwise cpu, cuda, cuda:N or mps, which must be on this machine."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    # str() differs when torch wrapped the index round (cuda:999 is cuda:-25)
+    if device is None or device.type not in ("cpu", "cuda", "mps") or str(device) != name:
+        raise DeviceError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps")
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device.type == "cuda" and (device.index or 0) >= gpus:
+        raise DeviceError(f"device {name!r} is not available: this machine has {gpus} CUDA GPU(s); use auto or cpu")
+    if device.type == "mps" and not mps_available():
+        raise DeviceError(f"device {name!r} is not available on this machine; use auto or cpu")
+    return device
 
 
 def cpu_count() -> int:

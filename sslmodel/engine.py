@@ -1,4 +1,4 @@
-"""One training epoch and its loss.
+"""One training epoch: this rank's shard of the images (epoch_shard), its steps and its loss.
 
 The loop over epochs, checkpoints and logs live in trainer.py; scoring on fixed holes in evaluate.py.
 """
@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 from tqdm import tqdm
 
 from .convert import to_float
@@ -17,7 +18,7 @@ from .holes import make_holes
 
 
 class NonFiniteLossError(RuntimeError):
-    pass
+    """A step's loss was NaN or infinite; the step has already been taken, so the weights are suspect."""
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -45,6 +46,39 @@ def warmup_cosine(total_steps: int, warmup_steps: int):
     return factor
 
 
+def epoch_steps(n_images: int, batch_size: int, world_size: int = 1) -> int:
+    """Whole batches each rank takes in an epoch: the same number on every rank, whatever `n_images`."""
+    return n_images // (world_size * batch_size)
+
+
+def epoch_shard(n_images: int, batch_size: int, rank: int, world_size: int,
+                generator: torch.Generator) -> torch.Tensor:
+    """This rank's image indices for one epoch, in training order.
+
+    One permutation drawn from `generator`, which must be the same on every rank, is cut into `world_size`
+    disjoint shards of equal length, each a whole number of batches. The fewer than world_size * batch_size
+    images left over sit out this epoch (another epoch's order brings them in).
+    """
+    shard = epoch_steps(n_images, batch_size, world_size) * batch_size
+    order = torch.randperm(n_images, generator=generator)
+    return order[rank * shard:(rank + 1) * shard]
+
+
+def non_finite_weights(model: torch.nn.Module) -> list[str]:
+    """Names of the parameters and buffers holding a NaN or an infinity."""
+    return [name for name, tensor in model.state_dict().items()
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+
+
+def mean_over_ranks(value: torch.Tensor, world_size: int) -> torch.Tensor:
+    """The mean of a scalar over every process, so that all ranks see (and act on) the same loss."""
+    if world_size == 1:
+        return value
+    value = value.clone()
+    dist.all_reduce(value)
+    return value / world_size
+
+
 @dataclass
 class EpochStats:
     loss: float
@@ -54,15 +88,21 @@ class EpochStats:
 def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, batch_size: int, hole_family: str,
                     loss_kind: str, loss_region: str, augment: bool, generator: torch.Generator,
                     device: torch.device, autocast_dtype: torch.dtype | None = None, rank: int = 0,
-                    world_size: int = 1, progress: bool = True, description: str = "train") -> EpochStats:
-    """One pass over `images_uint8` (this rank's share of it), in random order drawn from `generator`."""
+                    world_size: int = 1, order_generator: torch.Generator | None = None, progress: bool = True,
+                    description: str = "train") -> EpochStats:
+    """One pass over this rank's shard of `images_uint8` (see epoch_shard).
+
+    The order comes from `order_generator`, the same on every rank (default: `generator`); flips and holes from
+    `generator`, this rank's own. Raises NonFiniteLossError after a step whose loss is not finite.
+    """
     model.train()
-    order = torch.randperm(len(images_uint8), generator=generator)[rank::world_size]
-    steps = len(order) // batch_size  # drop the ragged last batch: every rank takes the same number of steps
+    shard = epoch_shard(len(images_uint8), batch_size, rank, world_size,
+                        generator if order_generator is None else order_generator)
+    steps = len(shard) // batch_size
     total_loss, seen, start = 0.0, 0, time.perf_counter()
     bar = tqdm(range(steps), desc=description, disable=not progress, leave=False, dynamic_ncols=True)
     for step in bar:
-        index = order[step * batch_size:(step + 1) * batch_size]
+        index = shard[step * batch_size:(step + 1) * batch_size]
         batch = to_float(images_uint8[index].to(device, non_blocking=True))
         if augment:
             batch = random_flip(batch, generator)
@@ -71,16 +111,16 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             reconstruction = model(batch, holes)
         loss = inpainting_loss(reconstruction.float(), batch, holes, loss_kind, loss_region)
-        if not math.isfinite(loss.item()):
-            raise NonFiniteLossError(f"the loss became {loss.item()} at step {step}; "
-                                     "try a lower --lr (the last checkpoint is untouched)")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
-        total_loss += loss.item() * len(index)
+        value = mean_over_ranks(loss.detach(), world_size).item()  # the step's one host sync
+        if not math.isfinite(value):
+            raise NonFiniteLossError(f"the loss became {value} at step {step + 1} of {steps}")
+        total_loss += value * len(index)
         seen += len(index)
         if step % 20 == 0:
-            bar.set_postfix(loss=f"{loss.item():.4f}", img_s=f"{seen * world_size / (time.perf_counter() - start):.0f}")
+            bar.set_postfix(loss=f"{value:.4f}", img_s=f"{seen * world_size / (time.perf_counter() - start):.0f}")
     elapsed = time.perf_counter() - start
     return EpochStats(loss=total_loss / max(seen, 1), images_per_second=seen * world_size / max(elapsed, 1e-9))

@@ -1,3 +1,5 @@
+import hashlib
+import shutil
 import types
 
 import numpy as np
@@ -7,7 +9,7 @@ from PIL import Image
 
 from conftest import smooth_images, write_image_folder
 from sslmodel import data
-from sslmodel.data import DataError, load_dataset
+from sslmodel.data import DataError, fingerprint, load_dataset
 
 
 def test_class_folders_are_labelled_and_split_per_class(tmp_path):
@@ -39,6 +41,21 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path, capsys):
     assert "skipped 1 unreadable" in capsys.readouterr().out
 
 
+def test_the_validation_split_is_named_by_its_files(tmp_path):
+    root = write_image_folder(tmp_path / "a", per_class=20, classes=("cats", "dogs"))
+    dataset = load_dataset(str(root))
+    held_out = ["cats/0018.png", "cats/0019.png", "dogs/0018.png", "dogs/0019.png"]
+    assert dataset.val_ids == held_out and len(dataset.val_ids) == len(dataset.val.images)
+    assert dataset.val_fingerprint == "sha256:" + hashlib.sha256("\n".join(held_out).encode()).hexdigest()
+    assert fingerprint(list(reversed(held_out))) == dataset.val_fingerprint, "the order they are listed in is not"
+
+    copy = shutil.copytree(root, tmp_path / "elsewhere")  # the same files in another place: the same split
+    assert load_dataset(str(copy)).val_fingerprint == dataset.val_fingerprint
+    Image.fromarray(smooth_images(1, seed=9)[0]).save(copy / "dogs" / "0020.png")  # the last dog is held out now
+    changed = load_dataset(str(copy))
+    assert "dogs/0020.png" in changed.val_ids and changed.val_fingerprint != dataset.val_fingerprint
+
+
 @pytest.mark.parametrize("setup, message", [
     (lambda p: None, "no images"),
     (lambda p: (p / "a.jpg").write_bytes(b"nope"), "could be read"),
@@ -68,6 +85,8 @@ def test_cifar10_goes_through_torchvision(monkeypatch, tmp_path):
     assert calls == {"root": str(tmp_path), "train": True, "download": True}
     assert dataset.classes == ["airplane", "automobile"]
     assert len(dataset.train.images) == 36 and len(dataset.val.images) == 4
+    assert sorted(dataset.val_ids) == [f"cifar10-train:index:{i}" for i in (36, 37, 38, 39)]  # the last 2 per class
+    assert dataset.val_fingerprint == fingerprint(dataset.val_ids)
 
 
 def test_cifar10_offline_gives_a_clear_message(monkeypatch, tmp_path):
