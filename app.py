@@ -21,10 +21,9 @@ import torch
 
 from sslmodel import shipped_models
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, load_state
+from sslmodel.app.layout import TORCH_THREADS
 
 HOST, PORT = "127.0.0.1", 7860
-TORCH_THREADS = 1  # per request: with two requests at once, more threads only wait on each other (40x slower
-                   # than one when the other vCPU is busy)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -1,5 +1,7 @@
 """Latency of the app's /inpaint endpoint through gradio_client: p50 and p95, one request at a time and from
-8 concurrent clients. The app is launched in-process on a free local port, with the app's own queue settings.
+8 concurrent clients, against the floor: a do-nothing endpoint with the same signature (two file uploads and a
+model name in, two images and a JSON out), timed in the same run, its requests alternating with the real ones.
+Both are launched in-process on free local ports, with the app's own queue settings.
 
     python bench/app_latency.py                          # the shipped default model
     python bench/app_latency.py --model runs/default --requests 200
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import runpy
 import sys
 import tempfile
 import time
@@ -24,12 +25,12 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
+import gradio as gr
+
 from sslmodel import shipped_models
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
-from sslmodel.app.layout import CONCURRENCY
+from sslmodel.app.layout import CONCURRENCY, QUEUE_SIZE, TORCH_THREADS
 from sslmodel.app.state import load_models
-
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"  # a script at the repository root, not in the package
 
 
 def write_inputs(folder: Path) -> tuple[str, str]:
@@ -43,14 +44,28 @@ def write_inputs(folder: Path) -> tuple[str, str]:
     return str(folder / "image.png"), str(folder / "mask.png")
 
 
+def floor_demo() -> gr.Blocks:
+    """An endpoint with /inpaint's signature that does nothing: the uploaded image back twice, no metrics."""
+    def inpaint(image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
+        return image, image, {}
+
+    with gr.Blocks() as demo:
+        inputs = [gr.File(label="image"), gr.File(label="mask"), gr.Textbox(label="model")]
+        outputs = [gr.Image(format="png"), gr.Image(format="png"), gr.JSON()]
+        gr.Button().click(inpaint, inputs, outputs, api_name="inpaint", concurrency_limit=CONCURRENCY)
+    demo.queue(max_size=QUEUE_SIZE)
+    return demo
+
+
+def timed_request(client: Client, image: str, mask: str) -> float:
+    start = time.perf_counter()
+    client.predict(image=handle_file(image), mask=handle_file(mask), api_name="/inpaint")
+    return time.perf_counter() - start
+
+
 def timed_requests(client: Client, image: str, mask: str, count: int) -> list[float]:
     """Seconds for each of `count` /inpaint calls, one after the other."""
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        client.predict(image=handle_file(image), mask=handle_file(mask), api_name="/inpaint")
-        times.append(time.perf_counter() - start)
-    return times
+    return [timed_request(client, image, mask) for _ in range(count)]
 
 
 def summary(times: list[float], wall: float) -> dict[str, float]:
@@ -81,19 +96,26 @@ def main(argv: list[str] | None = None) -> int:
     if not models:
         print(f"error: {problems[0]}", file=sys.stderr)
         return 1
-    app_threads = runpy.run_path(str(APP_SCRIPT))["TORCH_THREADS"]  # what `python app.py` sets
-    demo = build_demo(make_state(models, None))
+    demo, floor = build_demo(make_state(models, None)), floor_demo()
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
+    _, floor_url, _ = floor.launch(prevent_thread_lock=True, quiet=True)
     threads = torch.get_num_threads()
-    torch.set_num_threads(app_threads)
+    torch.set_num_threads(TORCH_THREADS)  # what `python app.py` sets
     try:
         with tempfile.TemporaryDirectory() as folder:
             image, mask = write_inputs(Path(folder))
             clients = [Client(url, verbose=False) for _ in range(args.clients)]
+            floor_client = Client(floor_url, verbose=False)
             timed_requests(clients[0], image, mask, args.warm_up)
+            timed_requests(floor_client, image, mask, args.warm_up)
 
+            real_times, floor_times = [], []
             start = time.perf_counter()
-            sequential = summary(timed_requests(clients[0], image, mask, args.requests), time.perf_counter() - start)
+            for _ in range(args.requests):  # alternating, so both see the same machine
+                real_times.append(timed_request(clients[0], image, mask))
+                floor_times.append(timed_request(floor_client, image, mask))
+            wall = (time.perf_counter() - start) / 2
+            sequential, do_nothing = summary(real_times, wall), summary(floor_times, wall)
 
             share = [args.requests // args.clients + (i < args.requests % args.clients) for i in range(args.clients)]
             start = time.perf_counter()
@@ -103,20 +125,25 @@ def main(argv: list[str] | None = None) -> int:
             concurrent = summary([t for times in per_client for t in times], time.perf_counter() - start)
     finally:
         demo.close()
+        floor.close()
         torch.set_num_threads(threads)
 
+    ratio = sequential["p50_ms"] / do_nothing["p50_ms"]
     print(f"/inpaint through gradio_client, model {name}, queue concurrency {CONCURRENCY}, "
-          f"{app_threads} torch thread(s) per request\n")
+          f"{TORCH_THREADS} torch thread(s) per request\n")
     print("| mode | requests | p50 (ms) | p95 (ms) | requests/s |")
     print("|---|---:|---:|---:|---:|")
-    for label, figures in (("sequential", sequential), (f"{args.clients} concurrent clients", concurrent)):
+    for label, figures in (("do-nothing endpoint, same signature", do_nothing), ("sequential", sequential),
+                           (f"{args.clients} concurrent clients", concurrent)):
         print(f"| {label} | {figures['requests']} | {figures['p50_ms']:.0f} | {figures['p95_ms']:.0f} "
               f"| {figures['requests_per_second']:.1f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"model": name, "clients": args.clients, "sequential": sequential,
-                                               "concurrent": concurrent}, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps({"model": name, "clients": args.clients, "floor": do_nothing,
+                                               "sequential": sequential, "concurrent": concurrent,
+                                               "p50_over_floor": ratio}, indent=2) + "\n", encoding="utf-8")
         print(f"\nfigures written to {args.json}")
-    print(f"app_latency: /inpaint p50 {sequential['p50_ms']:.0f} ms, p95 {sequential['p95_ms']:.0f} ms sequential; "
+    print(f"app_latency: /inpaint p50 {sequential['p50_ms']:.0f} ms, p95 {sequential['p95_ms']:.0f} ms sequential "
+          f"({ratio:.2f}x the do-nothing endpoint's p50 {do_nothing['p50_ms']:.0f} ms); "
           f"p50 {concurrent['p50_ms']:.0f} ms, p95 {concurrent['p95_ms']:.0f} ms with {args.clients} concurrent "
           f"clients ({concurrent['requests_per_second']:.1f} requests/s), model {name}")
     return 0

@@ -19,8 +19,10 @@ def test_app_latency_reports_both_modes(tiny_bundles, tmp_path, capsys):
     output = capsys.readouterr().out.strip().splitlines()
     assert output[-1].startswith("app_latency: /inpaint p50 ") and "2 concurrent clients" in output[-1]
     result = json.loads(figures.read_text())
-    for mode in ("sequential", "concurrent"):
+    for mode in ("floor", "sequential", "concurrent"):
         assert result[mode]["requests"] == 4 and 0 < result[mode]["p50_ms"] <= result[mode]["p95_ms"]
+    assert result["p50_over_floor"] == result["sequential"]["p50_ms"] / result["floor"]["p50_ms"]
+    assert "x the do-nothing endpoint's p50" in output[-1]
 
 
 def test_app_latency_without_a_model_says_so(tmp_path, capsys):

@@ -351,6 +351,15 @@ def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
     assert outputs[7] is None and outputs[8]["visible"] is False  # a new hole empties the old comparison
 
 
+def test_run_does_nothing_when_those_results_are_already_shown(built):
+    value = editor_value(IMAGE, center_holes())
+    first = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
+    again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first[-1])  # the editor redrawn: no change
+    assert len(again) == len(first) and all(isinstance(output, type(gr.skip())) for output in again)
+    other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first[-1])  # another model: new results
+    assert other[-1] != first[-1] and read(other[3]).shape == (32, 32, 3)
+
+
 def test_compare_all_runs_on_request_and_offers_the_slide(built):
     holes = center_holes()
     slide, download = handlers.on_compare(built, IMAGE, editor_value(IMAGE, holes))
@@ -384,7 +393,7 @@ def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, t
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
     outputs = handlers.on_upload(built, str(upload), painted, MODEL_NAMES[0])
     image, caption, editor, original, masked = outputs[:5]
-    assert len(outputs) == 15 and (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
+    assert len(outputs) == 16 and (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
     value = editor_arrays(editor)
     assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
     assert (read(original) == image).all() and (read(masked) == masked_view(image, holes)).all()

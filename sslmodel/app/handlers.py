@@ -5,6 +5,7 @@ No Gradio objects inside except `gr.Error` (a message for the person), `gr.updat
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import gradio as gr
@@ -18,6 +19,7 @@ from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
 FRAME_SCALE = 4
+RESULT_COUNT = 10  # what `results` returns: 5 tiles, slider, metrics, comparison, download, key
 NO_PROBE = ("This model's bundle has no class probe, so there is nothing to show here "
             "(make one with `python -m sslmodel.probe --save-probe`).")
 FRAMES_HELP = ("Each column is one validation image. Rows, top to bottom: **original**, **masked** input (black = "
@@ -76,11 +78,19 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 # Every action answers in one round trip: the handler that changes the image or the hole also returns the
 # results it causes. Pictures go out at 32x32 (the page enlarges them with CSS); "compare all" runs only on request.
 
+def shown_key(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> str:
+    """What a set of results depends on, as a short digest: equal keys, equal results."""
+    parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
+    return hashlib.sha1(b"|".join(parts)).hexdigest()
+
+
 def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray, model_name: str | None):
     """Tiles (original, masked, reconstruction, composite, error map), slider and metrics of the chosen model,
-    and the emptied comparison and hidden download (they belonged to the previous hole)."""
+    the emptied comparison and hidden download (they belonged to the previous hole), and the results' key."""
+    key = shown_key(image, holes, model_name)
     if image is None:
-        return [None] * 6 + ["Pick an example or upload an image to start.", None, gr.update(value=None, visible=False)]
+        return [None] * 6 + ["Pick an example or upload an image to start.", None,
+                             gr.update(value=None, visible=False), key]
     files = state.files
     if state.models:
         name, inpainter = pick_model(state.models, model_name)
@@ -90,12 +100,19 @@ def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.n
     masked, composite = files.png(masked_view(image, holes), "masked"), files.png(shown.composite, "composite")
     return (files.png(image, "original"), masked, files.png(shown.reconstruction, "reconstruction"), composite,
             files.png(error_heatmap(image, shown.composite), "error"), (masked, composite),
-            metrics_markdown(shown if state.models else None, caption), None, gr.update(value=None, visible=False))
+            metrics_markdown(shown if state.models else None, caption), None, gr.update(value=None, visible=False),
+            key)
 
 
-def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None):
-    """After a brush stroke, a model change or "Inpaint": the results for the hole painted in the editor."""
-    return results(state, image, caption, holes_from_editor(editor), model_name)
+def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None,
+           shown: str | None = None):
+    """After a brush stroke, a model change or "Inpaint": the results for the hole painted in the editor.
+    Nothing is recomputed or resent when they are the results already `shown` (the editor also reports an
+    input each time a handler redraws it)."""
+    holes = holes_from_editor(editor)
+    if shown is not None and shown == shown_key(image, holes, model_name):
+        return (gr.skip(),) * RESULT_COUNT
+    return results(state, image, caption, holes, model_name)
 
 
 def on_compare(state: AppState, image: np.ndarray | None, editor: dict | None):
@@ -140,7 +157,7 @@ def show_image(state: AppState, image: np.ndarray, caption: str, editor: dict | 
 
 def on_upload(state: AppState, path: str | None, editor: dict | None, model_name: str | None):
     if not path:
-        return (gr.skip(),) * 15  # image, caption, editor, 9 results, 3 probe outputs
+        return (gr.skip(),) * (3 + RESULT_COUNT + 3)  # image, caption, editor, results, probe outputs
     return show_image(state, read_image(path), f"your upload ({Path(path).name})", editor, model_name)
 
 

@@ -16,6 +16,8 @@ from .state import EXAMPLES_PER_CLASS, AppState
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
 CONCURRENCY = 2  # model runs at once, over all the events that run one: one per vCPU of a free Space
 MODEL_GROUP = "model"  # the concurrency group of every event that runs a model (the limit is per group)
+TORCH_THREADS = 1  # per request: with two requests at once, more threads only wait on each other (40x slower
+                   # than one when the other vCPU is busy)
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
 BRUSH_SIZES = (1, 2, 3, 4)  # brush diameters in CIFAR pixels
 DEFAULT_BRUSH = 2
@@ -159,7 +161,8 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
             api_metrics = gr.JSON(label="metrics")
             api_button = gr.Button()
 
-        results = [*tiles, slider, metrics, compare_image, download]
+        shown = gr.State()  # the key of the results on screen (handlers.shown_key)
+        results = [*tiles, slider, metrics, compare_image, download, shown]
         probe_outputs = [encoder_label, pixels_label, probe_note]
         picked = [image_state, caption_state, editor, *results, *probe_outputs]
         private = {"api_visibility": "private", **model_run}
@@ -171,9 +174,10 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
         clear.click(on(handlers.on_clear), [image_state, caption_state, model], [editor, *results], **private)
         brush_size.change(on(handlers.on_brush_size), brush_size, editor, api_visibility="private")
         # editor.input: a person's brush or eraser stroke (the handlers above redraw the editor themselves)
-        gr.on([demo.load, editor.input, model.change, run.click], on(handlers.on_run),
-              [image_state, caption_state, editor, model], results, trigger_mode="always_last",
+        gr.on([demo.load, editor.input, model.change], on(handlers.on_run),
+              [image_state, caption_state, editor, model, shown], results, trigger_mode="always_last",
               show_progress="minimal", **private)
+        run.click(on(handlers.on_run), [image_state, caption_state, editor, model], results, **private)
         compare.click(on(handlers.on_compare), [image_state, editor], [compare_image, download], **private)
         gr.on([demo.load, model.change], on(handlers.on_probe), [image_state, model], probe_outputs,
               trigger_mode="always_last", show_progress="hidden", **private)

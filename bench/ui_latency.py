@@ -1,0 +1,141 @@
+"""How fast the page answers a person, measured in a real browser (Debian's Chromium through Playwright):
+from a click on "Random mask", a click on a gallery example, and the end of a brush stroke, until the new
+composite is on screen (its picture changed and finished loading). p50 and p95 over --actions of each.
+
+    python bench/ui_latency.py                      # the shipped models, the built-in gallery, 24 actions each
+    python bench/ui_latency.py --model runs/default --actions 40
+
+The app runs in-process with the settings of `python app.py` (queue, one torch thread per request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sslmodel import shipped_models
+from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
+from sslmodel.app.examples import from_gallery
+from sslmodel.app.layout import TORCH_THREADS
+from sslmodel.app.state import load_models
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+COMPOSITE = "#composite img"
+SHOWN = """previous => {  // the composite tile shows a new picture, fully loaded
+    const image = document.querySelector("#composite img");
+    return image !== null && image.src !== previous && image.complete && image.naturalWidth > 0;
+}"""
+
+
+def composite_src(page) -> str | None:
+    return page.evaluate(f"() => document.querySelector({COMPOSITE!r})?.src ?? null")
+
+
+def timed(page, act) -> float:
+    """Seconds from `act()` (a click, or the release of a stroke) until a new composite is displayed."""
+    previous = composite_src(page)
+    start = time.perf_counter()
+    act()
+    page.wait_for_function(SHOWN, arg=previous, polling="raf")
+    return time.perf_counter() - start
+
+
+def random_mask(page, i: int) -> float:
+    page.locator("#seed input").fill(str(1000 + i))  # a new seed: a new mask, so a new composite
+    return timed(page, lambda: page.get_by_role("button", name="Random mask").click())
+
+
+def gallery_click(page, i: int) -> float:
+    return timed(page, lambda: page.locator("#examples .gallery-item").nth(i % 30).click())
+
+
+def brush_stroke(page, i: int) -> float:
+    previous = composite_src(page)  # untimed: start from an empty hole, so that every stroke adds one
+    page.get_by_role("button", name="Clear mask").click()
+    page.wait_for_function(SHOWN, arg=previous, polling="raf")
+    time.sleep(3.0)  # untimed: the editor reloads its picture after the results arrive; a stroke before is lost
+    box = page.locator("#editor canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 16 * (i % 6 - 3)
+    page.mouse.move(x - 80, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y, steps=20)
+    return timed(page, page.mouse.up)
+
+
+ACTIONS = {"random mask": random_mask, "gallery example": gallery_click, "brush stroke": brush_stroke}
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    milliseconds = 1000 * np.asarray(seconds)
+    return {"actions": len(seconds), "p50_ms": float(np.percentile(milliseconds, 50)),
+            "p95_ms": float(np.percentile(milliseconds, 95))}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", action="append", help="a model to offer (repeatable; default: the shipped ones)")
+    parser.add_argument("--actions", type=int, default=24, help="timed actions of each kind (default %(default)s)")
+    parser.add_argument("--warm-up", type=int, default=3, help="untimed actions of each kind first")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("ui_latency: needs playwright (pip install -r requirements-dev.txt) and Chromium", file=sys.stderr)
+        return 1
+    if not Path(CHROMIUM).exists():
+        print(f"ui_latency: {CHROMIUM} is missing (apt-get install chromium)", file=sys.stderr)
+        return 1
+    models, problems = load_models(args.model or shipped_models())
+    if not models:
+        print(f"error: no model loaded ({'; '.join(problems) or 'none given'})", file=sys.stderr)
+        return 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(TORCH_THREADS)
+    demo = build_demo(make_state(models, from_gallery()))
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
+    figures = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.wait_for_function(SHOWN, arg=None, polling="raf")  # the opening result
+            page.locator("#family input").click()  # boxes: every seed draws another mask (a centre square never moves)
+            page.get_by_role("option", name="boxes").click()
+            for name, act in ACTIONS.items():
+                for i in range(args.warm_up):
+                    act(page, 100 + i)
+                figures[name] = percentiles([act(page, i) for i in range(args.actions)])
+            browser.close()
+    finally:
+        demo.close()
+        torch.set_num_threads(threads)
+
+    print(f"From the action to the new composite on screen, Chromium, models {', '.join(models)}\n")
+    print("| action | actions | p50 (ms) | p95 (ms) |")
+    print("|---|---:|---:|---:|")
+    for name, row in figures.items():
+        print(f"| {name} | {row['actions']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"models": list(models), **figures}, indent=2) + "\n", encoding="utf-8")
+    print("ui_latency: " + "; ".join(f"{name} p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
+                                     for name, row in figures.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
