@@ -355,9 +355,10 @@ def test_run_does_nothing_when_those_results_are_already_shown(built):
     value = editor_value(IMAGE, center_holes())
     first = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
     again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first[-1])  # the editor redrawn: no change
+    assert (first[-1]["holes"] == center_holes()).all()
     assert len(again) == len(first) and all(isinstance(output, type(gr.skip())) for output in again)
     other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first[-1])  # another model: new results
-    assert other[-1] != first[-1] and read(other[3]).shape == (32, 32, 3)
+    assert other[-1]["key"] != first[-1]["key"] and read(other[3]).shape == (32, 32, 3)
 
 
 def test_compare_all_runs_on_request_and_offers_the_slide(built):
@@ -383,7 +384,7 @@ def test_run_without_an_image_or_a_model(tiny_examples):
 
 def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, tiny_examples, tmp_path):
     holes = random_holes("strokes", 0.3, 2)
-    painted = editor_value(IMAGE, holes)
+    painted = handlers.shown_value(IMAGE, holes, MODEL_NAMES[0])  # the hole map on screen
     image, caption, *_ = handlers.on_random_image(built, painted, MODEL_NAMES[0])
     assert caption.split(" ")[0] in CLASSES
     assert any((image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))

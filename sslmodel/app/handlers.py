@@ -78,16 +78,17 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 # Every action answers in one round trip: the handler that changes the image or the hole also returns the
 # results it causes. Pictures go out at 32x32 (the page enlarges them with CSS); "compare all" runs only on request.
 
-def shown_key(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> str:
-    """What a set of results depends on, as a short digest: equal keys, equal results."""
+def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> dict:
+    """The page's record of the results on screen: their key (a digest of what they depend on: equal keys,
+    equal results) and the hole map, which a newly picked image keeps without the editor being sent again."""
     parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
-    return hashlib.sha1(b"|".join(parts)).hexdigest()
+    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes}
 
 
 def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray, model_name: str | None):
     """Tiles (original, masked, reconstruction, composite, error map), slider and metrics of the chosen model,
-    the emptied comparison and hidden download (they belonged to the previous hole), and the results' key."""
-    key = shown_key(image, holes, model_name)
+    the emptied comparison and hidden download (they belonged to the previous hole), and `shown_value`."""
+    key = shown_value(image, holes, model_name)
     if image is None:
         return [None] * 6 + ["Pick an example or upload an image to start.", None,
                              gr.update(value=None, visible=False), key]
@@ -105,12 +106,12 @@ def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.n
 
 
 def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None,
-           shown: str | None = None):
+           shown: dict | None = None):
     """After a brush stroke, a model change or "Inpaint": the results for the hole painted in the editor.
     Nothing is recomputed or resent when they are the results already `shown` (the editor also reports an
     input each time a handler redraws it)."""
     holes = holes_from_editor(editor)
-    if shown is not None and shown == shown_key(image, holes, model_name):
+    if shown is not None and shown["key"] == shown_value(image, holes, model_name)["key"]:
         return (gr.skip(),) * RESULT_COUNT
     return results(state, image, caption, holes, model_name)
 
@@ -147,18 +148,18 @@ def on_brush_size(state: AppState, size: int):
 # ---------------------------------------------------------------------------------------------- picking an image
 # A refused upload raises before anything is returned, so the editor and the results stay as they were.
 
-def show_image(state: AppState, image: np.ndarray, caption: str, editor: dict | None, model_name: str | None):
-    """A newly picked image: the image and caption states, the editor (keeping the painted hole map, redrawn
+def show_image(state: AppState, image: np.ndarray, caption: str, shown: dict | None, model_name: str | None):
+    """A newly picked image: the image and caption states, the editor (keeping the hole map on screen, redrawn
     block-aligned), the results and the probes' guesses."""
-    holes = holes_from_editor(editor)
+    holes = shown["holes"] if shown else np.zeros((32, 32), dtype=bool)
     return (image, caption, state.files.editor(editor_value(image, holes)),
             *results(state, image, caption, holes, model_name), *on_probe(state, image, model_name))
 
 
-def on_upload(state: AppState, path: str | None, editor: dict | None, model_name: str | None):
+def on_upload(state: AppState, path: str | None, shown: dict | None, model_name: str | None):
     if not path:
         return (gr.skip(),) * (3 + RESULT_COUNT + 3)  # image, caption, editor, results, probe outputs
-    return show_image(state, read_image(path), f"your upload ({Path(path).name})", editor, model_name)
+    return show_image(state, read_image(path), f"your upload ({Path(path).name})", shown, model_name)
 
 
 def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
@@ -168,15 +169,15 @@ def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
         raise gr.Error(f"Example: {error}") from None
 
 
-def on_gallery_select(state: AppState, editor: dict | None, model_name: str | None, event: gr.SelectData):
-    return show_image(state, *load_example(state, state.gallery_indices[event.index]), editor, model_name)
+def on_gallery_select(state: AppState, shown: dict | None, model_name: str | None, event: gr.SelectData):
+    return show_image(state, *load_example(state, state.gallery_indices[event.index]), shown, model_name)
 
 
-def on_random_image(state: AppState, editor: dict | None, model_name: str | None):
+def on_random_image(state: AppState, shown: dict | None, model_name: str | None):
     if not state.examples:
         raise gr.Error("No example images on this server; upload an image instead.")
     index = int(np.random.default_rng().integers(len(state.examples)))
-    return show_image(state, *load_example(state, index), editor, model_name)
+    return show_image(state, *load_example(state, index), shown, model_name)
 
 
 # ---------------------------------------------------------------------------------------------- showcase
