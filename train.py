@@ -22,6 +22,7 @@ import shlex
 import sys
 
 from sslmodel.data import DataError
+from sslmodel.device import PRECISIONS
 from sslmodel.engine import NonFiniteLossError
 from sslmodel.holes import FAMILIES
 from sslmodel.models import DEFAULT_ARCH, MODELS
@@ -95,9 +96,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=number(int), default=d.seed,
                         help="seed for initialisation, order, flips and holes (default %(default)s)")
     parser.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    parser.add_argument("--precision", default=d.precision, choices=PRECISIONS, help="fp32, or bf16 autocast for "
+                        "the forward pass (weights, optimizer and evaluation stay fp32); auto (default): bf16 on a "
+                        "GPU with bf16 and on a CPU with AVX512_BF16 or AMX, fp32 elsewhere. Part of the recipe: "
+                        "--resume needs the run's")
+    parser.add_argument("--compile", default=d.compile, action=argparse.BooleanOptionalAction,
+                        help="torch.compile the training step; by default only where it measured faster (the "
+                        "default architecture: a few percent; compiling takes about a minute once)")
     parser.add_argument("--threads", type=non_negative(int), default=d.threads, help="CPU threads per process; "
-                        "0 (default) shares the machine's cores among the processes. Tiny batches run best on 1 "
-                        "thread.")
+                        "0 (default) shares the machine's cores among the processes")
     parser.add_argument("--val-images-per-epoch", type=positive(int), default=d.val_images_per_epoch,
                         help="validation images scored after each epoch (default %(default)s); the final "
                         "metrics use the whole validation split")

@@ -5,6 +5,7 @@ The loop over epochs, checkpoints and logs live in trainer.py; scoring on fixed 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ class NonFiniteLossError(RuntimeError):
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Horizontal flip of a random half of the batch, in one tensor op."""
+    """Horizontal flip of a random half of the batch, in one tensor op (any dtype; the memory format is kept)."""
     flip = torch.rand(images.shape[0], generator=generator, device=generator.device) < 0.5
     return torch.where(flip.to(images.device).view(-1, 1, 1, 1), images.flip(-1), images)
 
@@ -99,16 +100,20 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
     shard = epoch_shard(len(images_uint8), batch_size, rank, world_size,
                         generator if order_generator is None else order_generator)
     steps = len(shard) // batch_size
+    # Set up once, not per step. Images stored channels_last (as the trainer stores them) index into
+    # channels_last batches, so the per-step conversion below is then a no-op.
+    autocast = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
+                else contextlib.nullcontext())
     total_loss, seen, start = 0.0, 0, time.perf_counter()
     bar = tqdm(range(steps), desc=description, disable=not progress, leave=False, dynamic_ncols=True)
     for step in bar:
         index = shard[step * batch_size:(step + 1) * batch_size]
-        batch = to_float(images_uint8[index].to(device, non_blocking=True))
+        batch = images_uint8[index].to(device, non_blocking=True)  # uint8 (B, 3, H, W)
         if augment:
-            batch = random_flip(batch, generator)
+            batch = random_flip(batch, generator)  # on uint8: a quarter of the bytes of float
+        batch = to_float(batch).contiguous(memory_format=torch.channels_last)
         holes = make_holes(hole_family, len(index), batch.shape[-1], generator=generator).to(device)
-        batch = batch.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        with autocast:
             reconstruction = model(batch, holes)
         loss = inpainting_loss(reconstruction.float(), batch, holes, loss_kind, loss_region)
         optimizer.zero_grad(set_to_none=True)

@@ -62,37 +62,69 @@ def boxes(n: int, size: int = 32, *, count: tuple[int, int] = (1, 3), side: tupl
     return (inside & active).any(dim=1)
 
 
-def strokes(n: int, size: int = 32, *, count: tuple[int, int] = (1, 3), vertices: int = 5,
-            width: tuple[float, float] = (2, 4), step: tuple[float, float] = (4, 10),
-            generator: Generator = None, device="cpu") -> torch.Tensor:
-    """Free-form brush strokes: `count` random polylines per image, `width` pixels wide."""
-    k = count[1]
+def _turns(shape: tuple[int, int], segments: int, momentum: float, generator: Generator, device) -> torch.Tensor:
+    """Heading changes of a random walk with momentum, (N, K, S): turn_i = momentum * turn_(i-1) + noise_i,
+    as one matrix product (decay[i, j] = momentum ** (i - j) for j <= i) rather than a loop."""
+    noise = torch.rand(*shape, segments, generator=generator, device=device) * 2 - 1
+    i = torch.arange(segments, device=device)
+    decay = torch.tril(momentum ** (i.view(-1, 1) - i.view(1, -1)).clamp_min(0).float())
+    return noise @ decay.T
+
+
+def _disc_kernels(widths: range, scale: float, device) -> torch.Tensor:
+    """One brush per width: (len(widths), 1, k, k), 1 where a pixel centre lies within width / 2 of the centre."""
+    reach = math.ceil(widths[-1] * scale / 2)
+    offsets = torch.arange(-reach, reach + 1, device=device, dtype=torch.float32)
+    squared = offsets.view(-1, 1) ** 2 + offsets.view(1, -1) ** 2  # (k, k)
+    radii = torch.tensor([w * scale / 2 for w in widths], device=device).view(-1, 1, 1, 1)
+    return (squared <= radii ** 2).float()
+
+
+def strokes(n: int, size: int = 32, *, count: tuple[int, int] = (1, 4), width: tuple[int, int] = (1, 5),
+            segments: tuple[int, int] = (2, 8), step: tuple[float, float] = (2, 7), turn: float = 1.0,
+            momentum: float = 0.7, generator: Generator = None, device="cpu") -> torch.Tensor:
+    """Free-form brush strokes: `count` per image, each a random walk of `segments` steps of `step` pixels,
+    drawn with a round brush `width` pixels wide (a whole number, uniform in the range).
+
+    The heading turns with momentum, by at most `turn` radians of fresh noise per step, scaled per stroke from
+    straight (0) to curly (1), so strokes range from straight lines to arcs and loops. Walks that leave the image
+    bounce back in. Drawn by stamping the brush at points every half pixel along each walk: one scatter and one
+    small convolution per chunk of images, whatever the number of strokes.
+    """
+    k, s = count[1], segments[1]
     scale = size / 32
-    start = torch.rand(n, k, 1, 2, generator=generator, device=device) * (size - 1)
-    angle = torch.rand(n, k, vertices - 1, generator=generator, device=device) * 2 * math.pi
-    length = _uniform(n * k * (vertices - 1), step[0] * scale, step[1] * scale, generator, device).view(n, k, -1)
-    moves = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1) * length.unsqueeze(-1)
-    points = torch.cat([start, start + moves.cumsum(dim=2)], dim=2)  # (N, K, V, 2) as (x, y)
-    span = size - 1  # reflect walks off the edge back inside, rather than piling strokes along the border
-    points = span - (points.remainder(2 * span) - span).abs()
-    a, b = points[:, :, :-1], points[:, :, 1:]  # segment ends (N, K, S, 2)
-    half_width = _uniform(n * k, width[0] * scale, width[1] * scale, generator, device).view(n, k, 1, 1, 1) / 2
+    start = torch.rand(n, k, 1, 2, generator=generator, device=device) * size  # (x, y) in [0, size)
+    curl = torch.rand(n, k, 1, generator=generator, device=device) * turn  # per stroke: straight to curly
+    heading = (torch.rand(n, k, 1, generator=generator, device=device) * 2 * math.pi
+               + (curl * _turns((n, k), s, momentum, generator, device)).cumsum(dim=2))  # (N, K, S)
+    length = _uniform(n * k * s, step[0] * scale, step[1] * scale, generator, device).view(n, k, s)
+    used_segments = torch.randint(segments[0], s + 1, (n, k, 1), generator=generator, device=device)
+    length = length * (torch.arange(s, device=device) < used_segments)  # unused segments stay where they end
+    moves = torch.stack([torch.cos(heading), torch.sin(heading)], dim=-1) * length.unsqueeze(-1)  # (N, K, S, 2)
+    vertices = torch.cat([start, start + moves.cumsum(dim=2)], dim=2)  # (N, K, S + 1, 2)
+    samples = math.ceil(2 * step[1] * scale) + 1  # every half pixel along the longest step
+    t = torch.linspace(0, 1, samples, device=device).view(1, 1, 1, -1, 1)
+    a, b = vertices[:, :, :-1].unsqueeze(3), vertices[:, :, 1:].unsqueeze(3)
+    points = (a + t * (b - a)).flatten(2, 3)  # (N, K, P, 2)
+    points = size - (points.remainder(2 * size) - size).abs()  # bounce off the edges: reflect into [0, size]
+    column, row = points.floor().long().clamp(0, size - 1).unbind(-1)  # the pixel each point falls in (N, K, P)
 
-    used = torch.randint(count[0], count[1] + 1, (n, 1), generator=generator, device=device)
-    active = (torch.arange(k, device=device).view(1, k) < used).unsqueeze(-1)
-
-    rows, cols = _grid(size, device)
-    pixel = torch.stack(torch.broadcast_tensors(cols, rows), dim=-1).view(1, 1, 1, size * size, 2) + 0.5
-    a, b = a.unsqueeze(3) + 0.5, b.unsqueeze(3) + 0.5  # (N, K, S, 1, 2), pixel centres
-    hole = torch.empty(n, size * size, dtype=torch.bool, device=device)
-    for i in range(0, n, 256):  # chunks of images bound the (chunk, K, S, H*W) distance tensor's memory
-        sa, sb = a[i:i + 256], b[i:i + 256]
-        ab = sb - sa
-        t = (((pixel - sa) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
-        distance = (pixel - (sa + t.unsqueeze(-1) * ab)).norm(dim=-1)  # (chunk, K, S, H*W)
-        on_stroke = (distance <= half_width[i:i + 256].squeeze(-1)).any(dim=2)  # (chunk, K, H*W)
-        hole[i:i + 256] = (on_stroke & active[i:i + 256]).any(dim=1)
-    return hole.view(n, size, size)
+    widths = range(width[0], width[1] + 1)
+    brush = torch.randint(0, len(widths), (n, k, 1), generator=generator, device=device)  # width index per stroke
+    used = torch.randint(count[0], count[1] + 1, (n, 1, 1), generator=generator, device=device)
+    active = (torch.arange(k, device=device).view(1, k, 1) < used).expand_as(row)
+    kernels = _disc_kernels(widths, scale, device)
+    hole = torch.empty(n, size, size, dtype=torch.bool, device=device)
+    for i in range(0, n, 1024):  # chunks of images bound the (chunk, widths, H, W) centre maps' memory
+        chunk = slice(i, i + 1024)
+        m = len(hole[chunk])
+        image = torch.arange(m, device=device).view(m, 1, 1).expand_as(row[chunk])
+        centres = torch.zeros(m, len(widths), size, size, device=device)  # where each brush is stamped
+        keep = active[chunk]
+        centres[image[keep], brush[chunk].expand_as(row[chunk])[keep], row[chunk][keep], column[chunk][keep]] = 1
+        stamped = torch.nn.functional.conv2d(centres, kernels, padding=kernels.shape[-1] // 2, groups=len(widths))
+        hole[chunk] = (stamped > 0.5).any(dim=1)
+    return hole
 
 
 def patches(n: int, size: int = 32, *, ratio: float | torch.Tensor = 0.75, patch: int = 4,
@@ -107,16 +139,23 @@ def patches(n: int, size: int = 32, *, ratio: float | torch.Tensor = 0.75, patch
 
 
 def mixed(n: int, size: int = 32, *, generator: Generator = None, device="cpu") -> torch.Tensor:
-    """A random family per image, with varied coverage, for training a model that handles all of them."""
-    candidates = torch.stack([
-        pixels(n, size, p=_uniform(n, 0.3, 0.8, generator, device), generator=generator, device=device),
-        center(n, size, side=16 * size // 32, generator=generator, device=device),
-        boxes(n, size, generator=generator, device=device),
-        strokes(n, size, generator=generator, device=device),
-        patches(n, size, ratio=_uniform(n, 0.5, 0.9, generator, device), generator=generator, device=device),
-    ], dim=1)  # (N, F, H, W)
-    choice = torch.randint(0, candidates.shape[1], (n,), generator=generator, device=device)
-    return candidates[torch.arange(n, device=device), choice]
+    """A random family per image (uniform), with varied coverage, for training a model that handles all of them.
+    Each family is drawn only for the images that get it."""
+    draws = (
+        lambda m: pixels(m, size, p=_uniform(m, 0.3, 0.8, generator, device), generator=generator, device=device),
+        lambda m: center(m, size, side=16 * size // 32, device=device),
+        lambda m: boxes(m, size, generator=generator, device=device),
+        lambda m: strokes(m, size, generator=generator, device=device),
+        lambda m: patches(m, size, ratio=_uniform(m, 0.5, 0.9, generator, device), generator=generator,
+                          device=device),
+    )
+    choice = torch.randint(0, len(draws), (n,), generator=generator, device=device)
+    hole = torch.empty(n, size, size, dtype=torch.bool, device=device)
+    for family, draw in enumerate(draws):
+        index = (choice == family).nonzero().flatten()
+        if len(index):
+            hole[index] = draw(len(index))
+    return hole
 
 
 FAMILIES: dict[str, Callable[..., torch.Tensor]] = {

@@ -4,7 +4,8 @@ Every model maps (images, holes) to a reconstruction:
     images: float (N, 3, H, W) in [0, 1]; the pixels under the holes are never looked at.
     holes:  bool (N, H, W), True = missing.
     returns float (N, 3, H, W) in [0, 1], a prediction for every pixel.
-Each model is rebuilt from its JSON-serialisable keyword arguments (`arch_config`).
+Each model is rebuilt from its JSON-serialisable keyword arguments (`arch_config`), and says whether torch.compile
+speeds its training up (`compile_training`, what train.py's --compile does by default), as measured on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def hide(images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
 class TutorialAutoencoder(nn.Module):
     """The tutorial's convolutional autoencoder, layer for layer. It sees only the masked image."""
 
+    compile_training = False  # compiled, its training step ran 30% slower (CPU, batch 4 and 128)
+
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(
@@ -71,6 +74,8 @@ class DilatedUNet(nn.Module):
     work runs at 16x16 and 8x8, and dilated convolutions at 8x8 let a pixel see the whole image, which
     a large hole needs. A light full-resolution head fuses the features with the known pixels.
     """
+
+    compile_training = True  # compiled, its training step ran 3-5% faster (CPU, batch 128; GELUs fused)
 
     def __init__(self, width: int = 48, context_dilations: tuple[int, ...] = (2, 4, 2, 1)):
         super().__init__()

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from bench import inference, quality, train_speed
+from sslmodel import holes
 from sslmodel.holes import EVAL_FAMILIES
 
 
@@ -51,34 +52,62 @@ def test_quality_without_models(image_folder, tmp_path, capsys):
     assert last_line(capsys).startswith("quality: no model evaluated; best OpenCV hole PSNR")
 
 
+def write_tutorial_bundle_config(folder, target: float) -> None:
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({
+        "metrics": {"pixels": {"hole_psnr": target}},
+        "training": {"wall_time_seconds": 1000.0, "epochs_completed": 5, "train_images": 45000}}))
+
+
+TINY_SPEED = ["--images", "16", "--bf16-images", "8", "--repeats", "1", "--budget", "64", "--check-every", "32",
+              "--no-compile"]
+
+
 @pytest.mark.slow
-def test_train_speed_from_logs(image_folder, tmp_path, capsys):
-    run, tutorial = tmp_path / "run", tmp_path / "tutorial"
-    run.mkdir()
-    tutorial.mkdir()
-    rows = [{"epoch": e, "elapsed_seconds": 10.0 * e, "val_hole_psnr": {"pixels": psnr}}
-            for e, psnr in ((1, 18.0), (2, 21.5), (3, 23.0))]
-    (run / "log.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
-    (tutorial / "config.json").write_text(json.dumps({"metrics": {"pixels": {"hole_psnr": 21.0}},
-                                                      "training": {"wall_time_seconds": 1000.0,
-                                                                   "epochs_completed": 5}}))
+def test_train_speed(image_folder, tmp_path, capsys):
+    tutorial = tmp_path / "tutorial"
+    write_tutorial_bundle_config(tutorial, target=5.0)  # reached at the first scoring
     figures = tmp_path / "speed.json"
-    assert train_speed.main(["--data", str(image_folder), "--images", "16", "--default", str(run),
-                             "--tutorial", str(tutorial), "--json", str(figures)]) == 0
+    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tutorial),
+                             "--json", str(figures)]) == 0
     summary = last_line(capsys)
-    assert summary.startswith("train_speed: ours ") and "after 20 s = 1/50.0 of the tutorial's 1000 s" in summary
+    assert summary.startswith("train_speed: default step ") and "x (target 2x)" in summary
+    assert "5.00 dB reached in" in summary and "of the recorded 1000 s (target 1/10)" in summary
     result = json.loads(figures.read_text())
-    assert result["pipelines"]["images"] == 16
-    assert result["pipelines"]["speedup"] > 0
-    timing = result["time_to_tutorial_quality"]
-    assert timing["epoch"] == 2 and timing["seconds"] == 20.0 and math.isclose(timing["ratio"], 0.02)
+    step = result["default_step"]
+    assert step["images"] == 16 and step["precision_auto"] in ("fp32", "bf16") and step["compiled"] is False
+    assert set(step["images_per_second"]) == {"fp32 today", "fp32 eager", "bf16 eager", "new default"}
+    assert all(rate > 0 for rate in step["images_per_second"].values())
+    assert math.isclose(step["speedup"], step["images_per_second"]["new default"]
+                        / step["images_per_second"]["fp32 today"])
+    rates = result["tutorial_model"]["images_per_second"]
+    assert set(rates) == {"tutorial loop", "ours, small batch", "ours, large batch", "recorded run's settings"}
+    assert result["tutorial_model"]["batch_sizes"]["small"] == 4
+    assert math.isclose(result["tutorial_seconds_estimated_here"], 5 * 45000 / rates["recorded run's settings"])
+    quality = result["time_to_quality"]
+    assert quality["reached"] and quality["images"] == 32 and len(quality["checks"]) == 1 and quality["seconds"] > 0
+    assert quality["val_images"] == 4 and quality["recipe"]["arch"] == "tutorial"
 
 
 @pytest.mark.slow
-def test_train_speed_skips_missing_bundles(image_folder, tmp_path, capsys):
-    assert train_speed.main(["--data", str(image_folder), "--images", "8", "--default", str(tmp_path / "none"),
-                             "--tutorial", str(tmp_path / "none")]) == 0
-    assert "time to tutorial quality skipped (no training history" in last_line(capsys)
+def test_train_speed_says_when_the_quality_is_not_reached_or_there_is_no_tutorial(image_folder, tmp_path, capsys):
+    tutorial = tmp_path / "tutorial"
+    write_tutorial_bundle_config(tutorial, target=99.0)
+    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tutorial)]) == 0
+    output = capsys.readouterr().out
+    assert "not reached within 64 images" in output and "99.00 dB NOT reached within 64 images" in output
+    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tmp_path / "none")]) == 0
+    assert last_line(capsys).endswith("time to tutorial quality skipped (no tutorial bundle with pixels metrics and "
+                                      "wall time)")
+
+
+def test_todays_mixed_holes_match_the_new_ones_in_distribution():
+    """The benchmark's "today's way" draws every family per image; make_holes("mixed") only the one it keeps."""
+    generator = torch.Generator().manual_seed(0)
+    today = train_speed.todays_holes("mixed", 2000, 32, generator).float().mean(dim=(1, 2))
+    now = holes.make_holes("mixed", 2000, generator=generator).float().mean(dim=(1, 2))
+    assert abs(today.mean() - now.mean()) < 0.02
+    assert abs((today == 0.25).float().mean() - (now == 0.25).float().mean()) < 0.04  # centre squares, a fifth
 
 
 def test_inference(bundle, tmp_path, capsys):

@@ -56,3 +56,8 @@ def test_channels_last_gives_the_same_output(batch):
 def test_unknown_arch_is_refused():
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("resnet9000")
+
+
+@pytest.mark.parametrize("arch", sorted(MODELS))
+def test_every_model_says_whether_it_trains_faster_compiled(arch):
+    assert isinstance(MODELS[arch].compile_training, bool)

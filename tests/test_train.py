@@ -1,4 +1,5 @@
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -6,17 +7,24 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT, smooth_images
 from PIL import Image
 
 import train
-from conftest import ROOT, smooth_images
 from sslmodel import Inpainter, build_model, engine, trainer
 from sslmodel.bundle import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
 from sslmodel.data import load_dataset
+from sslmodel.device import pick_precision
 from sslmodel.holes import EVAL_FAMILIES, fixed_holes
-from sslmodel.trainer import CHECKPOINT_NAME, LOG_NAME, TrainConfig, TrainingError, epoch_generators
+from sslmodel.trainer import (
+    CHECKPOINT_NAME,
+    LOG_NAME,
+    TrainConfig,
+    TrainingError,
+    epoch_generators,
+)
 
-SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4"]
+SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4", "--no-compile"]
 
 
 def run(image_folder, out, *extra):
@@ -82,10 +90,10 @@ def test_the_order_is_shared_by_the_ranks_and_the_holes_are_not():
 
 
 def test_a_step_reads_the_loss_once(monkeypatch):
+    """The trainer's optimizer too: fused AdamW keeps its step count on the device (foreach AdamW reads it)."""
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8)
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)  # AdamW reads its step count with .item()
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(schedule="constant"), 3, torch.device("cpu"))
     images = torch.from_numpy(smooth_images(24)).permute(0, 3, 1, 2).contiguous()
     reads = []
     real_item = torch.Tensor.item
@@ -96,6 +104,32 @@ def test_a_step_reads_the_loss_once(monkeypatch):
                                    progress=False)
     assert len(reads) == 3 and scheduler.last_epoch == 3
     assert 0 < stats.loss < 1
+
+
+def epoch_of_small_model(images: torch.Tensor, autocast_dtype=None, family="mixed") -> engine.EpochStats:
+    torch.manual_seed(0)
+    model = build_model("dilated_unet", width=8).to(memory_format=torch.channels_last)
+    optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(), 2, torch.device("cpu"))
+    stats = engine.train_one_epoch(model, optimizer, scheduler, images, batch_size=8, hole_family=family,
+                                   loss_kind="l1", loss_region="hole", augment=True,
+                                   generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
+                                   autocast_dtype=autocast_dtype, progress=False)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    return stats
+
+
+def test_images_stored_channels_last_train_exactly_as_stored_plainly():
+    images = torch.from_numpy(smooth_images(16)).permute(0, 3, 1, 2).contiguous()
+    plain = epoch_of_small_model(images)
+    stored = epoch_of_small_model(images.contiguous(memory_format=torch.channels_last))
+    assert stored.loss == plain.loss
+
+
+def test_a_bf16_autocast_epoch_trains_float32_weights():
+    """bf16 is slow on a CPU without bf16 instructions, but it runs and gives a finite loss like fp32's."""
+    images = torch.from_numpy(smooth_images(16)).permute(0, 3, 1, 2).contiguous()
+    fp32, bf16 = epoch_of_small_model(images, family="boxes"), epoch_of_small_model(images, torch.bfloat16, "boxes")
+    assert math.isfinite(bf16.loss) and bf16.loss == pytest.approx(fp32.loss, rel=0.05)
 
 
 def test_non_finite_weights_are_found():
@@ -134,6 +168,8 @@ def test_train_end_to_end_writes_logs_pictures_and_a_bundle(image_folder, tmp_pa
         assert (out / name).is_file(), name
     config = json.loads((out / CONFIG_NAME).read_text())
     assert config["arch"] == "dilated_unet" and config["recipe"]["epochs"] == 2
+    assert config["recipe"]["precision"] == pick_precision("auto", torch.device("cpu")), "what auto chose"
+    assert config["training"]["compiled"] is False
     assert set(config["metrics"]) == set(EVAL_FAMILIES)
     assert {"hole_psnr", "psnr", "ssim"} <= set(config["metrics"]["center"])
     assert config["training"]["command"].startswith("python train.py --data")
@@ -151,6 +187,19 @@ def test_the_tutorial_recipe_runs(image_folder, tmp_path):
                        "--schedule", "constant", "--loss", "mse", "--loss-region", "all", "--no-augment"])
     assert code == 0
     assert json.loads((out / CONFIG_NAME).read_text())["recipe"]["loss_region"] == "all"
+
+
+@pytest.mark.slow
+def test_a_compiled_run_saves_the_plain_module(image_folder, tmp_path):
+    """The default architecture compiles by default; the bundle holds the module's own weights (no _orig_mod.)."""
+    out = tmp_path / "compiled"
+    assert train.main(["--data", str(image_folder), "--out", str(out), *SMALL[:-1], "--epochs", "1"]) == 0
+    config = json.loads((out / CONFIG_NAME).read_text())
+    assert config["training"]["compiled"] is True
+    state = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    assert state["config"]["compile"] is True
+    assert set(state["model"]) == set(build_model("dilated_unet", width=8).state_dict())
+    Inpainter.from_pretrained(out)
 
 
 @pytest.mark.slow
@@ -222,7 +271,7 @@ def test_weights_that_turn_nan_are_never_saved(image_folder, tmp_path):
     """--lr inf with one step per epoch: the step's loss is finite, the weights after it are not."""
     out = tmp_path / "run"
     config = TrainConfig(data=str(image_folder), out=str(out), arch_config={"width": 8}, batch_size=32,
-                         lr=float("inf"), epochs=2, val_images_per_epoch=4)
+                         lr=float("inf"), epochs=2, val_images_per_epoch=4, compile=False)
     with pytest.raises(TrainingError, match=r"NaN or infinite in epoch 1 .*\(nothing was saved\)"):
         trainer.train(config)
     assert not (out / CHECKPOINT_NAME).exists() and not (out / WEIGHTS_NAME).exists()
@@ -236,7 +285,7 @@ def test_torchrun_with_two_processes_on_cpu_and_an_uneven_split(flat_folder_of_7
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train.py",
          "--data", str(flat_folder_of_70), "--out", str(out), "--epochs", "2", "--batch-size", "16",
-         "--arch-config", '{"width": 8}', "--val-images-per-epoch", "4"],
+         "--arch-config", '{"width": 8}', "--val-images-per-epoch", "4", "--no-compile"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert [row["epoch"] for row in log_rows(out)] == [1, 2], "only rank 0 writes"

@@ -2,13 +2,13 @@
 traceback, and finds what it can before the data loads. No test here trains."""
 
 import argparse
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 import torch
 
 import train
-from sslmodel import trainer
+from sslmodel import device, trainer
 from sslmodel.trainer import CHECKPOINT_NAME
 
 SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4", "--epochs", "2"]
@@ -32,6 +32,8 @@ def no_data_load(monkeypatch):
 def write_checkpoint(out, argv: list[str], world_size: int = 1) -> None:
     """A checkpoint as the run of `argv` writes it, with empty states: enough for every check before they load."""
     config = train.make_config(train.parse_args(argv))
+    config = replace(config, precision=device.pick_precision(config.precision, torch.device("cpu")),
+                     compile=trainer.compiles(config))  # as the run resolves them
     state = {"model": {}, "optimizer": {}, "scheduler": {}, "epoch": 1, "history": [], "elapsed_seconds": 1.0,
              "config": asdict(config), "world_size": world_size}
     out.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,7 @@ def write_checkpoint(out, argv: list[str], world_size: int = 1) -> None:
     (["--arch-config", "{width: 8"], "not valid JSON"),
     (["--holes", "spiral"], "invalid choice"),
     (["--arch", "nope"], "invalid choice"),
+    (["--precision", "fp16"], "invalid choice"),
 ])
 def test_bad_flags_are_refused_by_argparse(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -140,12 +143,51 @@ def test_every_recipe_field_and_the_process_count_are_compared():
     assert trainer.recipe_changes(saved, trainer.TrainConfig(), 2) == []
     assert trainer.recipe_changes(saved, trainer.TrainConfig(), 1) == ["processes 2 -> 1"]
     changed = trainer.TrainConfig(holes="boxes", epochs=3, batch_size=4, lr=1.0, weight_decay=0.0, schedule="constant",
-                                  loss="mse", loss_region="all", augment=False, seed=5, arch="tutorial")
+                                  loss="mse", loss_region="all", augment=False, seed=5, arch="tutorial",
+                                  precision="bf16")
     named = [change.split()[0] for change in trainer.recipe_changes(saved, changed, 2)]
     assert named == ["--arch", "--holes", "--epochs", "--batch-size", "--lr", "--weight-decay", "--schedule",
-                     "--loss", "--loss-region", "--augment", "--seed"]
-    unrelated = trainer.TrainConfig(data="elsewhere", device="cpu", threads=1, val_images_per_epoch=8)
+                     "--loss", "--loss-region", "--augment", "--seed", "--precision"]
+    unrelated = trainer.TrainConfig(data="elsewhere", device="cpu", threads=1, val_images_per_epoch=8, compile=False)
     assert trainer.recipe_changes(saved, unrelated, 2) == []
+    older = {"config": {k: v for k, v in asdict(trainer.TrainConfig()).items() if k != "precision"}, "world_size": 2}
+    assert trainer.recipe_changes(older, changed, 2)[-1].startswith("--seed"), "no precision before it was recorded"
+
+
+@pytest.mark.parametrize("flags", [[], ["--precision", "auto"]])
+def test_auto_precision_follows_the_cpu(monkeypatch, flags):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    assert device.pick_precision(train.make_config(train.parse_args(flags)).precision, cpu) == "bf16"
+    monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "amx_bf16", "amx_tile"})
+    assert device.pick_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "avx512f"})  # AVX-512 without bf16: emulated, slow
+    assert device.pick_precision("auto", cpu) == "fp32"
+    assert device.pick_precision("bf16", cpu) == "bf16" and device.pick_precision("fp32", cpu) == "fp32"
+    with pytest.raises(device.DeviceError, match="unknown precision"):
+        device.pick_precision("fp16", cpu)
+
+
+def test_the_cpu_flags_are_read():
+    flags = device.cpu_flags()
+    assert isinstance(flags, set) and (not flags or "fpu" in flags or "sse2" in flags)
+
+
+def test_the_checkpoint_records_the_precision_used_and_resume_must_match_it(tmp_path, capsys, no_data_load,
+                                                                            monkeypatch):
+    """auto is resolved before it is saved: a run that auto made bf16 cannot go on in fp32, even under auto."""
+    monkeypatch.setattr(device, "cpu_flags", lambda: {"avx512_bf16"})
+    argv = ["--data", str(tmp_path), "--out", str(tmp_path / "out"), *SMALL]
+    write_checkpoint(tmp_path / "out", argv)
+    assert torch.load(tmp_path / "out" / CHECKPOINT_NAME, weights_only=True)["config"]["precision"] == "bf16"
+    monkeypatch.setattr(device, "cpu_flags", lambda: set())  # resumed on a CPU without bf16
+    assert train.main([*argv, "--resume"]) == 1
+    assert "--precision bf16 -> fp32" in error_line(capsys)
+    assert train.main([*argv, "--precision", "fp32", "--resume"]) == 1
+    assert "--precision bf16 -> fp32" in error_line(capsys)
+    run = trainer.Run(train.make_config(train.parse_args([*argv, "--precision", "bf16"])), resume=True)
+    assert run.read_resume_state()["epoch"] == 1, "asked for by name, bf16 goes on (slowly, with a warning)"
+    assert "no fast bfloat16 kernels" in capsys.readouterr().out
 
 
 def test_resume_with_the_same_recipe_gets_past_the_check(image_folder, tmp_path, capsys):
