@@ -7,6 +7,8 @@
     # the tutorial's autoencoder, by the tutorial's recipe
     python train.py --data data/train --arch tutorial --holes pixels --epochs 5 --batch-size 4 --lr 1e-3 \\
         --weight-decay 0 --schedule constant --loss mse --loss-region all --no-augment --out runs/tutorial
+    # jointly with a contrastive loss on two augmented views (the multitask bundle)
+    python train.py --data data/train --contrastive-weight 0.5 --batch-size 256 --out runs/multitask
     # continue an interrupted run
     python train.py --data data/train --out runs/default --resume
     # two processes (DistributedDataParallel)
@@ -89,6 +91,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="average the loss over the missing pixels only, or over every pixel (default %(default)s)")
     parser.add_argument("--augment", default=d.augment, action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default on)")
+    parser.add_argument("--contrastive-weight", type=non_negative(float), default=d.contrastive_weight,
+                        help="also train the encoder with a contrastive loss (SimCLR's NT-Xent on two augmented "
+                        "views of every batch) times this weight; 0 (default) trains on inpainting alone")
+    parser.add_argument("--temperature", type=positive(float), default=d.temperature,
+                        help="NT-Xent temperature of the contrastive loss (default %(default)s)")
     parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "
                         "final bundle (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out after its last "

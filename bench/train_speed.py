@@ -53,6 +53,7 @@ from sslmodel.device import (
 )
 from sslmodel.engine import inpainting_loss, random_flip, train_one_epoch
 from sslmodel.evaluate import evaluate_model
+from sslmodel.objective import Objective
 from sslmodel.trainer import TrainConfig, build_optimizer, compiles
 
 CPU = torch.device("cpu")
@@ -120,7 +121,8 @@ class Trainer:
         self.config = config
         self.model = build_model(config.arch).to(memory_format=torch.channels_last)
         self.optimizer, self.scheduler = build_optimizer(self.model, config, total_steps, CPU)
-        self.trained = torch.compile(self.model) if compiles(config) else self.model
+        objective = Objective(self.model)  # what the trainer steps: inpainting alone, as the recipes here
+        self.trained = torch.compile(objective) if compiles(config) else objective
         self.autocast_dtype = AUTOCAST_DTYPES[precision]
         self.generator = torch.Generator().manual_seed(seed)
 

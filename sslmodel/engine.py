@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .convert import to_float
 from .holes import make_holes
+from .objective import stacked_views, step_losses
 
 
 class NonFiniteLossError(RuntimeError):
@@ -82,19 +83,25 @@ def mean_over_ranks(value: torch.Tensor, world_size: int) -> torch.Tensor:
 
 @dataclass
 class EpochStats:
-    loss: float
+    loss: float                     # the minimised total: inpainting, plus the weighted contrastive loss if on
     images_per_second: float
+    inpainting_loss: float | None = None
+    contrastive_loss: float | None = None  # None when the contrastive loss is off
 
 
 def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, batch_size: int, hole_family: str,
                     loss_kind: str, loss_region: str, augment: bool, generator: torch.Generator,
                     device: torch.device, autocast_dtype: torch.dtype | None = None, rank: int = 0,
                     world_size: int = 1, order_generator: torch.Generator | None = None, progress: bool = True,
-                    description: str = "train") -> EpochStats:
+                    description: str = "train", contrastive_weight: float = 0.0,
+                    temperature: float = 0.2) -> EpochStats:
     """One pass over this rank's shard of `images_uint8` (see epoch_shard).
 
-    The order comes from `order_generator`, the same on every rank (default: `generator`); flips and holes from
-    `generator`, this rank's own. Raises NonFiniteLossError after a step whose loss is not finite.
+    `model` is an objective.Objective (or a wrapper of one: DDP, torch.compile): (images, holes, views) ->
+    (reconstruction, projections). With `contrastive_weight` > 0 each batch also yields two augmented views, and
+    the step minimises inpainting + contrastive_weight * NT-Xent. The order comes from `order_generator`, the same
+    on every rank (default: `generator`); flips, holes and views from `generator`, this rank's own. Raises
+    NonFiniteLossError after a step whose loss is not finite.
     """
     model.train()
     shard = epoch_shard(len(images_uint8), batch_size, rank, world_size,
@@ -104,7 +111,8 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
     # channels_last batches, so the per-step conversion below is then a no-op.
     autocast = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
                 else contextlib.nullcontext())
-    total_loss, seen, start = 0.0, 0, time.perf_counter()
+    contrastive = contrastive_weight > 0
+    totals, seen, start = [0.0, 0.0, 0.0], 0, time.perf_counter()
     bar = tqdm(range(steps), desc=description, disable=not progress, leave=False, dynamic_ncols=True)
     for step in bar:
         index = shard[step * batch_size:(step + 1) * batch_size]
@@ -113,19 +121,24 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
             batch = random_flip(batch, generator)  # on uint8: a quarter of the bytes of float
         batch = to_float(batch).contiguous(memory_format=torch.channels_last)
         holes = make_holes(hole_family, len(index), batch.shape[-1], generator=generator).to(device)
+        views = stacked_views(batch, generator) if contrastive else None
         with autocast:
-            reconstruction = model(batch, holes)
-        loss = inpainting_loss(reconstruction.float(), batch, holes, loss_kind, loss_region)
+            reconstruction, projections = model(batch, holes, views)
+        losses = step_losses(inpainting_loss(reconstruction.float(), batch, holes, loss_kind, loss_region),
+                             projections, contrastive_weight, temperature)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        losses.total.backward()
         optimizer.step()
         scheduler.step()
-        value = mean_over_ranks(loss.detach(), world_size).item()  # the step's one host sync
-        if not math.isfinite(value):
-            raise NonFiniteLossError(f"the loss became {value} at step {step + 1} of {steps}")
-        total_loss += value * len(index)
+        parts = torch.stack([losses.total, losses.inpainting, losses.contrastive]).detach()
+        values = mean_over_ranks(parts, world_size).tolist()  # the step's one host sync
+        if not math.isfinite(values[0]):
+            raise NonFiniteLossError(f"the loss became {values[0]} at step {step + 1} of {steps}")
+        totals = [total + value * len(index) for total, value in zip(totals, values)]
         seen += len(index)
         if step % 20 == 0:
-            bar.set_postfix(loss=f"{value:.4f}", img_s=f"{seen * world_size / (time.perf_counter() - start):.0f}")
+            bar.set_postfix(loss=f"{values[0]:.4f}", img_s=f"{seen * world_size / (time.perf_counter() - start):.0f}")
     elapsed = time.perf_counter() - start
-    return EpochStats(loss=total_loss / max(seen, 1), images_per_second=seen * world_size / max(elapsed, 1e-9))
+    total, inpainting, contrastive_loss = (value / max(seen, 1) for value in totals)
+    return EpochStats(loss=total, images_per_second=seen * world_size / max(elapsed, 1e-9),
+                      inpainting_loss=inpainting, contrastive_loss=contrastive_loss if contrastive else None)

@@ -34,12 +34,13 @@ from .device import (
 from .evaluate import evaluate_model, reconstruct
 from .holes import EVAL_FAMILIES, fixed_holes
 from .models import DEFAULT_ARCH, MODELS, build_model
+from .objective import Objective
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
 CHECKPOINT_KEYS = {"model", "optimizer", "scheduler", "epoch", "history", "elapsed_seconds", "config"}
 RECIPE_FIELDS = ("holes", "epochs", "batch_size", "lr", "weight_decay", "schedule", "loss", "loss_region", "augment",
-                 "seed", "precision")
+                 "seed", "precision", "contrastive_weight", "temperature")
 SAMPLE_COUNT = 8  # validation images shown in the per-epoch sample grid and the bundle's frames
 
 
@@ -58,6 +59,8 @@ class TrainConfig:
     loss: str = "l1"                # l1 or mse
     loss_region: str = "hole"       # hole: average over missing pixels only; all: every pixel (the tutorial)
     augment: bool = True            # random horizontal flips
+    contrastive_weight: float = 0.0  # > 0: also NT-Xent on two augmented views of each batch, times this weight
+    temperature: float = 0.2        # NT-Xent's temperature
     seed: int = 0
     precision: str = "auto"         # fp32, or bf16 autocast; auto: bf16 where it is fast (device.fast_bf16)
     device: str = "auto"
@@ -198,14 +201,17 @@ class Run:
         self.resume_state = self.read_resume_state()
         torch.manual_seed(config.seed)
         self.model = build(config.arch, config.arch_config).to(self.device, memory_format=torch.channels_last)
+        # The model and, with the contrastive loss, its projection head: one module for DDP, compile and AdamW.
+        self.objective = Objective(self.model, contrastive=config.contrastive_weight > 0).to(self.device)
         self.load_data()
-        self.optimizer, self.scheduler = build_optimizer(self.model, config, self.steps_per_epoch * config.epochs,
-                                                         self.device)
+        self.optimizer, self.scheduler = build_optimizer(self.objective, config,
+                                                         self.steps_per_epoch * config.epochs, self.device)
         self.start_epoch, self.history, self.elapsed = 0, [], 0.0
         if self.resume_state:
             self.restore(self.resume_state)
         self.saved_epoch = self.start_epoch  # the epoch of the checkpoint on disk (0: none)
-        self.trained = (torch.nn.parallel.DistributedDataParallel(self.model) if self.distributed else self.model)
+        self.trained = (torch.nn.parallel.DistributedDataParallel(self.objective) if self.distributed
+                        else self.objective)
         if config.compile:  # only the training forward: evaluation and the saved weights use the plain module
             self.trained = torch.compile(self.trained)
 
@@ -246,6 +252,8 @@ class Run:
     def restore(self, state: dict) -> None:
         try:
             self.model.load_state_dict(state["model"])
+            if self.objective.projector is not None:
+                self.objective.projector.load_state_dict(state["projector"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
         except (RuntimeError, KeyError, ValueError, TypeError) as error:
@@ -258,7 +266,7 @@ class Run:
 
     def check_weights(self, when: str) -> None:
         """Never save a broken model: every weight must be finite."""
-        broken = engine.non_finite_weights(self.model)
+        broken = engine.non_finite_weights(self.objective)
         if broken:
             raise TrainingError(f"{len(broken)} weight tensor(s) became NaN or infinite {when} (first: {broken[0]}); "
                                 f"try a lower --lr ({self.untouched()})")
@@ -281,6 +289,7 @@ class Run:
 
     def save_checkpoint(self, epoch: int) -> None:
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "projector": self.objective.projector.state_dict() if self.objective.projector else None,
                  "scheduler": self.scheduler.state_dict(), "epoch": epoch, "history": self.history,
                  "elapsed_seconds": self.elapsed, "config": asdict(self.config), "world_size": self.world_size}
         with atomic_path(self.out / CHECKPOINT_NAME) as tmp:
@@ -293,6 +302,8 @@ class Run:
         row = {"epoch": epoch, "loss": stats.loss, "images_per_second": stats.images_per_second,
                "lr": self.scheduler.get_last_lr()[0], "elapsed_seconds": self.elapsed,
                "val_hole_psnr": {family: m["hole_psnr"] for family, m in val_metrics.items()}}
+        if stats.contrastive_loss is not None:
+            row |= {"inpainting_loss": stats.inpainting_loss, "contrastive_loss": stats.contrastive_loss}
         self.history.append(row)
         self.save_checkpoint(epoch)
         with open(self.out / LOG_NAME, "a", encoding="utf-8") as log:
@@ -311,7 +322,8 @@ class Run:
                 hole_family=config.holes, loss_kind=config.loss, loss_region=config.loss_region,
                 augment=config.augment, generator=own, order_generator=order, device=self.device,
                 autocast_dtype=self.autocast_dtype, rank=self.rank, world_size=self.world_size,
-                progress=self.is_main, description=f"epoch {epoch}/{config.epochs}")
+                progress=self.is_main, description=f"epoch {epoch}/{config.epochs}",
+                contrastive_weight=config.contrastive_weight, temperature=config.temperature)
         except engine.NonFiniteLossError as error:
             raise TrainingError(f"{error} of epoch {epoch}; try a lower --lr ({self.untouched()})") from None
         except Exception as error:  # torch.compile needs a working C++ (or Triton) toolchain; say so in one line

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from bench import inference, quality, train_speed
+from bench import inference, objectives, quality, train_speed
 from sslmodel import holes
 from sslmodel.holes import EVAL_FAMILIES
 
@@ -108,6 +108,19 @@ def test_todays_mixed_holes_match_the_new_ones_in_distribution():
     now = holes.make_holes("mixed", 2000, generator=generator).float().mean(dim=(1, 2))
     assert abs(today.mean() - now.mean()) < 0.02
     assert abs((today == 0.25).float().mean() - (now == 0.25).float().mean()) < 0.04  # centre squares, a fifth
+
+
+def test_objectives(image_folder, tmp_path, capsys):
+    figures = tmp_path / "objectives.json"
+    assert objectives.main(["--data", str(image_folder), "--steps", "2", "--batch-size", "8", "--weights", "0",
+                            "0.5", "--labels", "5", "--val-images", "4", "--arch-config", '{"width": 8}',
+                            "--json", str(figures)]) == 0
+    assert last_line(capsys).startswith("objectives: 2 steps of 8; weight 0: probe ")
+    rows = json.loads(figures.read_text())
+    assert [row["contrastive_weight"] for row in rows] == [0.0, 0.5]
+    assert rows[0]["contrastive_loss"] is None and rows[1]["contrastive_loss"] > 0
+    for row in rows:
+        assert set(row["hole_psnr"]) == set(EVAL_FAMILIES) and 0 <= row["probe_accuracy"] <= 100
 
 
 def test_inference(bundle, tmp_path, capsys):

@@ -16,6 +16,7 @@ from sslmodel.bundle import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
 from sslmodel.data import load_dataset
 from sslmodel.device import pick_precision
 from sslmodel.holes import EVAL_FAMILIES, fixed_holes
+from sslmodel.objective import Objective
 from sslmodel.trainer import (
     CHECKPOINT_NAME,
     LOG_NAME,
@@ -96,9 +97,10 @@ def test_a_step_reads_the_loss_once(monkeypatch):
     optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(schedule="constant"), 3, torch.device("cpu"))
     images = torch.from_numpy(smooth_images(24)).permute(0, 3, 1, 2).contiguous()
     reads = []
-    real_item = torch.Tensor.item
-    monkeypatch.setattr(torch.Tensor, "item", lambda tensor: reads.append(1) or real_item(tensor))
-    stats = engine.train_one_epoch(model, optimizer, scheduler, images, batch_size=8, hole_family="center",
+    for read in ("item", "tolist", "__float__"):  # every way a tensor's value reaches Python
+        real = getattr(torch.Tensor, read)
+        monkeypatch.setattr(torch.Tensor, read, lambda tensor, real=real: reads.append(1) or real(tensor))
+    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, batch_size=8, hole_family="center",
                                    loss_kind="l1", loss_region="hole", augment=True,
                                    generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
                                    progress=False)
@@ -110,8 +112,8 @@ def epoch_of_small_model(images: torch.Tensor, autocast_dtype=None, family="mixe
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8).to(memory_format=torch.channels_last)
     optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(), 2, torch.device("cpu"))
-    stats = engine.train_one_epoch(model, optimizer, scheduler, images, batch_size=8, hole_family=family,
-                                   loss_kind="l1", loss_region="hole", augment=True,
+    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, batch_size=8,
+                                   hole_family=family, loss_kind="l1", loss_region="hole", augment=True,
                                    generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
                                    autocast_dtype=autocast_dtype, progress=False)
     assert all(p.dtype == torch.float32 for p in model.parameters())

@@ -55,6 +55,9 @@ def write_checkpoint(out, argv: list[str], world_size: int = 1) -> None:
     (["--holes", "spiral"], "invalid choice"),
     (["--arch", "nope"], "invalid choice"),
     (["--precision", "fp16"], "invalid choice"),
+    (["--contrastive-weight", "-0.5"], "at least 0"),
+    (["--contrastive-weight", "nan"], "finite"),
+    (["--temperature", "0"], "must be positive"),
 ])
 def test_bad_flags_are_refused_by_argparse(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
