@@ -49,6 +49,18 @@ def probe_section(probe: dict[str, Any] | None) -> list[str]:
             f"Command ({probe.get('wall_time_seconds', 0) / 60:.0f} min):\n\n```bash\n{probe.get('command', '?')}\n```"]
 
 
+def objective_line(recipe: dict[str, Any]) -> str:
+    """What the weights were trained to minimise, in words."""
+    region = "missing pixels" if recipe.get("loss_region", "hole") == "hole" else "whole image"
+    inpainting = f"inpainting ({recipe.get('loss', 'l1').upper()} over the {region})"
+    weight = recipe.get("contrastive_weight", 0)
+    if not weight:
+        return inpainting + " alone"
+    return (f"{inpainting} + {weight:g} x NT-Xent (temperature {recipe.get('temperature', 0.2):g}) between the "
+            "encoder features of two augmented views of each image, through a projection head that is used in "
+            "training only and is not part of this bundle")
+
+
 def model_card(config: dict[str, Any]) -> str:
     recipe, training = config.get("recipe", {}), config.get("training", {})
     results = eval_results(config.get("metrics", {}))
@@ -72,6 +84,7 @@ def model_card(config: dict[str, Any]) -> str:
         "\n".join([
             f"- architecture: `{config['arch']}` {json.dumps(config.get('arch_config', {}))}, "
             f"{training.get('parameters', 0):,} parameters",
+            f"- objective: {objective_line(recipe)}",
             f"- recipe: `{json.dumps(recipe)}`",
             f"- data: {training.get('data', '?')}, {training.get('train_images', '?')} training images",
             f"- epochs completed: {training.get('epochs_completed', '?')}; wall time {minutes:.1f} min "

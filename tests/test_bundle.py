@@ -44,6 +44,13 @@ def test_bundle_files_and_model_card(bundle):
     assert "Inpainter.from_pretrained" in card
 
 
+def test_the_card_says_which_objective_trained_the_weights():
+    config = {"arch": "dilated_unet", "recipe": {"loss": "l1", "loss_region": "hole"}}
+    assert "- objective: inpainting (L1 over the missing pixels) alone" in model_card(config)
+    config["recipe"] |= {"contrastive_weight": 0.5, "temperature": 0.2}
+    assert "inpainting (L1 over the missing pixels) + 0.5 x NT-Xent (temperature 0.2)" in model_card(config)
+
+
 def test_the_card_carries_the_metrics_as_a_model_index(bundle, tmp_path):
     results = ModelCard((bundle / CARD_NAME).read_text()).data.eval_results
     assert [(r.metric_type, r.metric_name, r.metric_value) for r in results] == [
