@@ -287,11 +287,13 @@ def test_torchrun_with_two_processes_on_cpu_and_an_uneven_split(flat_folder_of_7
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train.py",
          "--data", str(flat_folder_of_70), "--out", str(out), "--epochs", "2", "--batch-size", "16",
-         "--arch-config", '{"width": 8}', "--val-images-per-epoch", "4", "--no-compile"],
+         "--arch-config", '{"width": 8}', "--val-images-per-epoch", "4", "--no-compile",
+         "--contrastive-weight", "0.5"],  # DDP syncs the projection head too (one module)
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert [row["epoch"] for row in log_rows(out)] == [1, 2], "only rank 0 writes"
     config = json.loads((out / CONFIG_NAME).read_text())
     assert "2 process(es)" in config["training"]["hardware"] and config["training"]["train_images"] == 63
-    assert torch.load(out / CHECKPOINT_NAME, weights_only=True)["world_size"] == 2
+    checkpoint = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    assert checkpoint["world_size"] == 2 and checkpoint["projector"]
     Inpainter.from_pretrained(out)
