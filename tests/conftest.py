@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from app_inputs import CLASSES, MODEL_NAMES, gradient_image, make_tiny_bundle, save_png
-from sslmodel import Inpainter, build_model, save_bundle
+from sslmodel import Inpainter, build_model, engine, save_bundle
 from sslmodel.app.examples import ExampleSet, from_folder
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: where train.py runs under torchrun
@@ -83,3 +83,15 @@ def examples_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_examples(examples_dir) -> ExampleSet:
     return from_folder(examples_dir)
+
+
+def interrupt_in_epoch(patch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Make training raise KeyboardInterrupt (as Ctrl-C would) when epoch `epoch` starts."""
+    real_epoch = engine.train_one_epoch
+
+    def stop(*args, description="", **kwargs):
+        if description.startswith(f"epoch {epoch}/"):
+            raise KeyboardInterrupt
+        return real_epoch(*args, description=description, **kwargs)
+
+    patch.setattr(engine, "train_one_epoch", stop)

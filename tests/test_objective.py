@@ -6,7 +6,7 @@ import shutil
 import pytest
 import torch
 import train
-from conftest import smooth_images
+from conftest import interrupt_in_epoch, smooth_images
 from safetensors.torch import load_file
 
 from sslmodel import Inpainter, build_model, engine, trainer
@@ -89,19 +89,12 @@ def test_contrastive_training_lowers_its_loss():
 
 
 @pytest.mark.slow
-def test_a_joint_run_checkpoints_the_head_resumes_it_and_ships_only_the_model(image_folder, tmp_path, monkeypatch):
+def test_a_joint_run_checkpoints_the_head_resumes_it_and_ships_only_the_model(image_folder, tmp_path):
     out = tmp_path / "joint"
     argv = ["--data", str(image_folder), "--out", str(out), *SMALL, "--contrastive-weight", "0.5"]
-    real_epoch = engine.train_one_epoch
-
-    def stop_in_epoch_two(*args, description="", **kwargs):
-        if description.startswith("epoch 2"):
-            raise KeyboardInterrupt
-        return real_epoch(*args, description=description, **kwargs)
-
-    monkeypatch.setattr(engine, "train_one_epoch", stop_in_epoch_two)
-    assert train.main([*argv, "--epochs", "2"]) == 130
-    monkeypatch.setattr(engine, "train_one_epoch", real_epoch)
+    with pytest.MonkeyPatch.context() as patch:
+        interrupt_in_epoch(patch, 2)
+        assert train.main([*argv, "--epochs", "2"]) == 130
     saved = torch.load(out / CHECKPOINT_NAME, weights_only=True)
     assert saved["projector"] and saved["config"]["contrastive_weight"] == 0.5
 

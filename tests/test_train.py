@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, smooth_images
+from conftest import ROOT, interrupt_in_epoch, smooth_images
 from PIL import Image
 
 import train
@@ -40,15 +40,8 @@ def log_rows(out) -> list[dict]:
 def interrupted_run(image_folder, tmp_path_factory):
     """A 2-epoch run interrupted during epoch 2: its checkpoint holds epoch 1. Copy it before changing it."""
     out = tmp_path_factory.mktemp("interrupted") / "run"
-    real_epoch = engine.train_one_epoch
-
-    def stop_in_epoch_two(*args, description="", **kwargs):
-        if description.startswith("epoch 2"):
-            raise KeyboardInterrupt
-        return real_epoch(*args, description=description, **kwargs)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "train_one_epoch", stop_in_epoch_two)
+        interrupt_in_epoch(patch, 2)
         assert run(image_folder, out, "--epochs", "2") == 130
     return out
 
