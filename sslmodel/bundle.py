@@ -60,6 +60,16 @@ def save_bundle(model: torch.nn.Module, folder: str | os.PathLike, config: dict[
     return folder
 
 
+def record_in_bundle(folder: str | os.PathLike, key: str, value: Any) -> Path:
+    """Set `key` in a local bundle's config.json and rewrite its model card to match, each atomically (the weights,
+    and so anything that records their hash, are untouched)."""
+    folder = Path(folder)
+    config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8")) | {key: value}
+    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    write_text(folder / CARD_NAME, model_card(config))
+    return folder
+
+
 def resolve(name_or_path: str | os.PathLike | None) -> Path:
     """A shipped model's name, a bundle folder or a Hub repo id -> a local folder holding the bundle.
 

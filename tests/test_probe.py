@@ -113,6 +113,9 @@ def test_probe_end_to_end_table_json_and_shipped_probe(tiny, tmp_path, capsys):
 
     probes = linear.load_probes(bundle)
     assert set(probes) == {"encoder", "pixels"} and probes["encoder"].classes == list(CLASSES)
+    recorded = json.loads((bundle / "config.json").read_text())["probe"]
+    assert recorded["table"] == table and recorded["command"] == results["command"]
+    assert table in (bundle / "README.md").read_text(), "the card shows the comparison"
     assert all(0 <= p.val_accuracy <= 100 and p.fit.l2 in linear.L2_GRID for p in probes.values())
     model, _ = load_bundle(bundle)
     images = smooth_images(5, seed=3)

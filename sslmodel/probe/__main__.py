@@ -22,11 +22,19 @@ import time
 import torch
 
 from ..atomic import write_text
-from ..bundle import PRETRAINED_DIR, BundleError, load_bundle, resolve
+from ..bundle import PRETRAINED_DIR, BundleError, load_bundle, record_in_bundle, resolve
 from ..data import DataError, load_dataset
 from ..device import hardware_description
 from . import experiment
-from .experiment import METHODS, ProbeConfig, fit_shipping_probes, probe_report_markdown, run_probe, summary_line
+from .experiment import (
+    METHODS,
+    ProbeConfig,
+    fit_shipping_probes,
+    probe_report_markdown,
+    probe_table_markdown,
+    run_probe,
+    summary_line,
+)
 from .linear import L2_GRID, ProbeError, save_probes
 
 
@@ -99,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             results["shipped_probes"] = {kind: round(p.val_accuracy, 2) for kind, p in probes.items()}
             print(f"probes written to {folder}: " + ", ".join(f"{kind} {p.val_accuracy:.1f}%"
                                                                for kind, p in probes.items()), flush=True)
+            # the bundle's config and card carry the comparison, so the app, the card and the README agree
+            record_in_bundle(folder, "probe", {
+                "table": probe_table_markdown(results), "command": command, "hardware": results["hardware"],
+                "wall_time_seconds": round(time.perf_counter() - started, 1)})
     except (BundleError, DataError, ProbeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
