@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
 from app_inputs import MODEL_NAMES
-from sslmodel.app.editor import HOLE_COLOR, SCALE
+from sslmodel.app.editor import HOLE_COLOR
 from sslmodel.app.examples import find_examples
 
 pytestmark = pytest.mark.slow  # launches a server
@@ -104,10 +104,9 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
     page.locator("#examples .gallery-item").nth(3).click()  # the first "ships" example
     wait_for(lambda: np.array_equal(tile(page, "original"), tiny_examples.load(3)), "the picked example")
 
-    # A person paints after the editor has redrawn the picked image; a stroke made while it still reloads can be
-    # merged with its previous layer or lost (a known editor issue, counted by bench/ui_latency.py).
-    page.wait_for_timeout(1000)
-    # Paint a horizontal stroke through the middle of the canvas (the image is centred in it).
+    # Paint at once: the painter shows the picked image and the kept (empty) hole map as soon as they arrive, and
+    # the centre hole the page opened with never comes back. Paint a horizontal stroke through the middle of the
+    # canvas (the image is centred in it).
     box = page.locator("#editor canvas").first.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x - 80, y)
@@ -141,6 +140,70 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
     screenshot = tmp_path / "app.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert Image.open(screenshot).size[0] == 1440
+
+
+PAINTED_HOLES = """() => {  // the hole map the painter's canvas shows: its magenta pixels
+    const data = document.querySelector('#editor canvas').getContext('2d').getImageData(0, 0, 32, 32).data;
+    return Array.from({length: 1024},
+                      (_, i) => data[4 * i] === 255 && data[4 * i + 1] === 0 && data[4 * i + 2] === 255);
+}"""
+
+
+def painted_holes(page) -> np.ndarray:
+    return np.array(page.evaluate(PAINTED_HOLES), dtype=bool).reshape(32, 32)
+
+
+def stroke(page, y_offset: float, x_from: float, x_to: float) -> None:
+    """A horizontal drag across the painter, offsets in CIFAR pixels from its centre."""
+    box = page.locator("#editor canvas").first.bounding_box()
+    unit = box["width"] / 32
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + y_offset * unit
+    page.mouse.move(x + x_from * unit, y)
+    page.mouse.down()
+    page.mouse.move(x + x_to * unit, y, steps=20)
+    page.mouse.up()
+
+
+def test_the_painter_shows_the_last_hole_map_sent_and_paints_and_erases_whole_pixels(browser, url, tiny_examples):
+    page = new_page(browser)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#editor canvas")
+        wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening result")
+        assert np.array_equal(painted_holes(page), shown_holes(page))
+        # Each answer redraws the painter with exactly its hole map, at once: the old ImageEditor loaded its layers
+        # asynchronously, and an older hole map could come back after a newer one (a clear, then a pick).
+        first = tile(page, "original")
+        clear, randomize = (page.get_by_role("button", name=name) for name in ("Clear mask", "Random mask"))
+        pick = page.locator("#examples .gallery-item")
+        steps = [("Clear mask", clear.click, 0, first),
+                 ("a pick", lambda: pick.nth(4).click(), 0, tiny_examples.load(4)),
+                 ("Random mask", randomize.click, 256, tiny_examples.load(4)),
+                 ("another pick", lambda: pick.nth(1).click(), 256, tiny_examples.load(1)),
+                 ("Clear mask again", clear.click, 0, tiny_examples.load(1))]
+        for what, act, missing, original in steps:
+            act()
+            wait_for(lambda: (h := shown_holes(page)) is not None and h.sum() == missing
+                     and np.array_equal(tile(page, "original"), original)
+                     and np.array_equal(painted_holes(page), h), f"the painter and the answer to {what}")
+        page.wait_for_timeout(500)  # nothing late repaints it
+        assert not painted_holes(page).any()
+
+        page.get_by_role("button", name="4 CIFAR pixels").click()  # the brush size
+        stroke(page, 0, -8, 8)
+        wait_for(lambda: (h := shown_holes(page)) is not None and h.any(), "the painted hole")
+        holes = shown_holes(page)
+        assert np.array_equal(painted_holes(page), holes)  # the painter shows exactly what the model gets
+        assert sorted(set(np.nonzero(holes)[0])) == [14, 15, 16, 17]  # 4 CIFAR pixels wide, around the centre
+
+        page.get_by_role("button", name="Eraser").click()
+        stroke(page, 0, -9, 0)  # erase the left half
+        wait_for(lambda: (h := shown_holes(page)) is not None and h.sum() < holes.sum(), "the erased half")
+        erased = shown_holes(page)
+        assert np.array_equal(painted_holes(page), erased) and erased.any()
+        assert not erased[:, :18].any() and np.array_equal(erased[:, 18:], holes[:, 18:])
+    finally:
+        page.close()
 
 
 def free_port() -> int:

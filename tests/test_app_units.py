@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +21,8 @@ from sslmodel.app.outputs import OutputFiles
 from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
 from sslmodel.app.compare import CLASSICAL, HEAT_ANCHORS, compare_all, comparison_slide, error_heatmap, image_metrics
-from sslmodel.app.editor import (HOLE_COLOR, SCALE, editor_value, hole_layer, holes_from_alpha, holes_from_editor,
-                             masked_view, random_holes, upscale)
+from sslmodel.app.editor import (HOLE_COLOR, SCALE, PainterError, holes_from_painter, masked_view, painter_value,
+                                 random_holes, upscale)
 from sslmodel.app.examples import (ENV_VAR, GALLERY_FILE, HOW_TO_GET, find_examples, from_cifar10, from_folder,
                                    from_gallery, write_gallery)
 from sslmodel.holes import FAMILIES
@@ -39,10 +41,8 @@ def read(path: str) -> np.ndarray:
     return np.asarray(Image.open(path))
 
 
-def editor_arrays(value: dict) -> dict:
-    """An editor value as handlers return it (files) -> as handlers receive it (arrays)."""
-    return {"background": read(value["background"]), "layers": [read(layer) for layer in value["layers"]],
-            "composite": read(value["composite"])}
+def painted_image(value: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(value["image"]), np.uint8).reshape(32, 32, 3)
 
 
 # ---------------------------------------------------------------------------------------------- editor
@@ -53,38 +53,35 @@ def test_upscale_makes_blocks():
     assert (big[::SCALE, ::SCALE] == IMAGE).all() and (big[SCALE - 1::SCALE, SCALE - 1::SCALE] == IMAGE).all()
 
 
-def test_a_pixel_is_missing_when_at_least_half_its_block_is_painted():
-    alpha = np.zeros((32 * SCALE, 32 * SCALE), np.uint8)
-    alpha[:SCALE // 2, :SCALE] = 255  # block (0, 0): exactly half painted
-    alpha[SCALE:SCALE + SCALE // 2 - 1, :SCALE] = 255  # block (1, 0): one row short of half
-    alpha[2 * SCALE:3 * SCALE, :SCALE] = 127  # block (2, 0): faint anti-aliased paint everywhere
-    alpha[3 * SCALE:4 * SCALE, :SCALE] = 129  # block (3, 0): just over half coverage
-    holes = holes_from_alpha(alpha)
-    assert holes.shape == (32, 32)
-    assert holes[:4, 0].tolist() == [True, False, False, True]
-    assert holes.sum() == 2
-
-
-def test_editor_value_round_trips_every_hole_map():
+def test_painter_value_round_trips_every_hole_map_and_the_image():
     for family in FAMILIES:
         holes = random_holes(family, 0.4, seed=1)
-        value = editor_value(IMAGE, holes)
-        assert (holes_from_editor(value) == holes).all(), family
-        assert (value["background"][::SCALE, ::SCALE] == IMAGE).all()
+        value = painter_value(IMAGE, holes)
+        assert (holes_from_painter(value) == holes).all(), family
+        assert value["holes"].count("1") == holes.sum()
+        assert value["holes"][:32] == "".join("01"[int(h)] for h in holes[0])  # row by row
+        image = np.frombuffer(base64.b64decode(value["image"]), np.uint8).reshape(32, 32, 3)
+        assert (image == IMAGE).all()
+    assert json.loads(json.dumps(value)) == value  # plain JSON, as the page sends it
+    assert painter_value(None, center_holes())["image"] == ""  # nothing picked yet: a blank canvas
 
 
-def test_editor_without_paint_has_no_hole():
-    assert not holes_from_editor(None).any()
-    assert not holes_from_editor({"background": upscale(IMAGE), "layers": [], "composite": None}).any()
-    rgb_layer = np.zeros((256, 256, 3), np.uint8)  # a layer without alpha carries no paint
-    assert not holes_from_editor({"layers": [rgb_layer]}).any()
+def test_painter_without_a_value_has_no_hole():
+    assert not holes_from_painter(None).any() and not holes_from_painter({}).any()
+    assert not holes_from_painter(painter_value(IMAGE, np.zeros((32, 32), bool))).any()
 
 
-def test_hole_layer_and_masked_view_show_exactly_the_holes():
+@pytest.mark.parametrize("value", [{"holes": "1" * 1023}, {"holes": "2" * 1024}, {"holes": None}, {"image": ""},
+                                   {"holes": ["1"] * 1024}, "1" * 1024, {"holes": "1" * 10**6}])
+def test_a_hole_map_the_page_cannot_send_is_refused_clearly(built, value):
+    with pytest.raises(PainterError, match="1024 characters"):
+        holes_from_painter(value)
+    with pytest.raises(gr.Error, match="Mask: the hole map must be"):
+        handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
+
+
+def test_masked_view_shows_exactly_the_holes():
     holes = center_holes()
-    layer = hole_layer(holes)
-    assert layer.shape == (256, 256, 4)
-    assert ((layer[..., 3] == 255) == upscale(holes)).all()
     masked = masked_view(IMAGE, holes)
     assert (masked[holes] == HOLE_COLOR).all() and (masked[~holes] == IMAGE[~holes]).all()
 
@@ -338,7 +335,7 @@ def built(tiny_models, tiny_examples):
 
 def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
     holes = center_holes()
-    outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, holes), MODEL_NAMES[1])
+    outputs = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, holes), MODEL_NAMES[1])
     paths = [*outputs[:5], *outputs[5]]
     original, masked, reconstruction, composite, heat, before, after = (read(path) for path in paths)
     for tile in (original, masked, reconstruction, composite, heat, before, after):
@@ -352,9 +349,9 @@ def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
 
 
 def test_run_does_nothing_when_those_results_are_already_shown(built):
-    value = editor_value(IMAGE, center_holes())
+    value = painter_value(IMAGE, center_holes())
     first = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
-    again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first[-1])  # the editor redrawn: no change
+    again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first[-1])  # the same hole again: no change
     assert (first[-1]["holes"] == center_holes()).all()
     assert len(again) == len(first) and all(isinstance(output, type(gr.skip())) for output in again)
     other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first[-1])  # another model: new results
@@ -363,7 +360,7 @@ def test_run_does_nothing_when_those_results_are_already_shown(built):
 
 def test_compare_all_runs_on_request_and_offers_the_slide(built):
     holes = center_holes()
-    slide, download = handlers.on_compare(built, IMAGE, editor_value(IMAGE, holes))
+    slide, download = handlers.on_compare(built, IMAGE, painter_value(IMAGE, holes))
     assert read(slide).shape[1] > 256 * 4 and slide.endswith("inpainting-comparison.png")
     assert download == {"__type__": "update", "value": slide, "visible": True}
     with pytest.raises(gr.Error, match="Pick an example"):
@@ -371,14 +368,14 @@ def test_compare_all_runs_on_request_and_offers_the_slide(built):
 
 
 def test_run_with_an_empty_mask_returns_the_image(built):
-    outputs = handlers.on_run(built, IMAGE, "test", editor_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
+    outputs = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
     assert (read(outputs[3]) == IMAGE).all() and "n/a (no hole)" in outputs[6]
 
 
 def test_run_without_an_image_or_a_model(tiny_examples):
     run = functools.partial(handlers.on_run, make_state({}, None, page_notice({}, [], "")))
     assert run(None, "", None, None)[6].startswith("Pick an example")
-    outputs = run(IMAGE, "test", editor_value(IMAGE, center_holes()), None)  # OpenCV only
+    outputs = run(IMAGE, "test", painter_value(IMAGE, center_holes()), None)  # OpenCV only
     assert read(outputs[3]).shape == (32, 32, 3) and "No model loaded" in outputs[6]
 
 
@@ -395,8 +392,7 @@ def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, t
     outputs = handlers.on_upload(built, str(upload), painted, MODEL_NAMES[0])
     image, caption, editor, original, masked = outputs[:5]
     assert len(outputs) == 16 and (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
-    value = editor_arrays(editor)
-    assert (value["background"][::SCALE, ::SCALE] == image).all() and (holes_from_editor(value) == holes).all()
+    assert (painted_image(editor) == image).all() and (holes_from_painter(editor) == holes).all()
     assert (read(original) == image).all() and (read(masked) == masked_view(image, holes)).all()
     assert outputs[-1].startswith("Both are linear") or outputs[-1] == handlers.NO_PROBE  # the probe panel too
     with pytest.raises(gr.Error, match="Image: "):
@@ -405,12 +401,11 @@ def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, t
 
 def test_randomize_and_clear_draw_the_hole_map_and_return_its_results(built):
     editor, original, masked, *_ = handlers.on_randomize(built, IMAGE, "test", "boxes", 40, 7, MODEL_NAMES[0])
-    value = editor_arrays(editor)
-    assert (holes_from_editor(value) == random_holes("boxes", 0.4, 7)).all()
-    assert (value["background"] == upscale(IMAGE)).all()
+    assert (holes_from_painter(editor) == random_holes("boxes", 0.4, 7)).all()
+    assert (painted_image(editor) == IMAGE).all()
     assert (read(masked) == masked_view(IMAGE, random_holes("boxes", 0.4, 7))).all()
     editor, original, masked, *_ = handlers.on_clear(built, IMAGE, "test", MODEL_NAMES[0])
-    assert not holes_from_editor(editor_arrays(editor)).any() and (read(masked) == IMAGE).all()
+    assert not holes_from_painter(editor).any() and (read(masked) == IMAGE).all()
 
 
 def test_api_function_fills_only_the_hole(built, tmp_path):

@@ -1,31 +1,48 @@
-"""The hole map a person paints: Gradio ImageEditor values <-> 32x32 hole maps, and enlarged views.
+"""The hole map a person paints, as the page's painter holds it, and the pictures made from it.
 
-The editor shows the 32x32 image enlarged SCALE times (nearest neighbour), so one CIFAR pixel is a
-SCALE x SCALE block of screen pixels. A CIFAR pixel is missing when at least half of its block is painted:
-the block's mean paint alpha is >= 50% (brush edges are anti-aliased, so alpha measures coverage). That is
-the same rounding `prepare_holes` uses when it shrinks a full-size mask. The masked preview always shows
-the holes as whole blocks, exactly what the model gets; in the editor, fresh brush strokes stay as drawn
-until the hole map is drawn back into it (a new image, a random mask, clear), block-aligned.
+The painter (sslmodel.app.painter) shows the 32x32 image enlarged and paints or erases whole CIFAR pixels, so
+what it shows is exactly the hole map the model gets. Its value is plain JSON: the image as base64 RGB bytes
+and the hole map as 1,024 characters, "1" = missing, row by row. A handler that changes the image or the hole
+returns a new value, which the browser draws at once: there is no picture to upload or load, so an update can
+never land after a later one.
 
 Hole convention, as everywhere in sslmodel: bool, True = missing.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ..holes import FAMILIES, make_holes
 from ..preprocess import MODEL_SIZE
 
-SCALE = 8  # screen pixels per CIFAR pixel in the editor and the result tiles
-HOLE_COLOR = (255, 0, 255)  # magenta: paint, and the hole in the masked preview
-HOLE_HEX = "#ff00ff"
-PAINTED = 128  # a block is a hole when its mean alpha is at least this (half of 255, rounded up)
+SCALE = 8  # screen pixels per CIFAR pixel in the comparison slide
+HOLE_COLOR = (255, 0, 255)  # magenta: the hole, in the painter and in the masked preview
 MAX_DRAWS = 64  # union of at most this many draws to reach a coverage in families without a coverage knob
+
+
+class PainterError(ValueError):
+    """A painter value that the page's painter cannot have sent (a hand-made request)."""
+
+
+def painter_value(image: np.ndarray | None, holes: np.ndarray) -> dict:
+    """What the painter shows: a uint8 (32, 32, 3) image (None: nothing picked yet) and a bool (32, 32) hole map."""
+    pixels = "" if image is None else base64.b64encode(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).decode()
+    return {"image": pixels, "holes": "".join(np.where(np.asarray(holes, dtype=bool).ravel(), "1", "0"))}
+
+
+def holes_from_painter(value: dict | None, size: int = MODEL_SIZE) -> np.ndarray:
+    """A painter value -> bool (size, size); no value means no hole."""
+    if not value:
+        return np.zeros((size, size), dtype=bool)
+    holes = value.get("holes") if isinstance(value, dict) else None
+    if not isinstance(holes, str) or len(holes) != size * size or holes.strip("01"):
+        raise PainterError(f"the hole map must be {size * size} characters, each 0 or 1")
+    return (np.frombuffer(holes.encode("ascii"), dtype=np.uint8) == ord("1")).reshape(size, size)
 
 
 def upscale(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
@@ -33,42 +50,9 @@ def upscale(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def holes_from_alpha(alpha: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
-    """Paint alpha (H, W) uint8 -> bool (size, size): a pixel is missing when at least half its area is painted."""
-    if alpha.shape == (size, size):
-        return alpha >= PAINTED
-    coverage = Image.fromarray(np.ascontiguousarray(alpha, dtype=np.uint8)).resize((size, size), Image.Resampling.BOX)
-    return np.asarray(coverage) >= PAINTED  # BOX on an exact multiple is the mean of each block
-
-
-def holes_from_editor(value: dict | None, size: int = MODEL_SIZE) -> np.ndarray:
-    """An ImageEditor value (type="numpy", RGBA) -> bool (size, size); no paint means no hole."""
-    layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
-    if not layers:
-        return np.zeros((size, size), dtype=bool)
-    alpha = np.max([np.asarray(layer)[..., 3] if np.ndim(layer) == 3 and np.shape(layer)[2] == 4
-                    else np.zeros(np.shape(layer)[:2], np.uint8) for layer in layers], axis=0)
-    return holes_from_alpha(alpha.astype(np.uint8), size)
-
-
-def hole_layer(holes: np.ndarray, scale: int = SCALE) -> np.ndarray:
-    """bool (H, W) -> an RGBA paint layer (H*scale, W*scale, 4) with whole opaque blocks over the holes."""
-    layer = np.zeros((*holes.shape, 4), dtype=np.uint8)
-    layer[holes] = (*HOLE_COLOR, 255)
-    return upscale(layer, scale)
-
-
 def masked_view(image: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """The image as the model gets it: uint8 (H, W, 3) with the holes in HOLE_COLOR."""
     return np.where(holes[..., None], np.array(HOLE_COLOR, dtype=np.uint8), image)
-
-
-def editor_value(image: np.ndarray | None, holes: np.ndarray) -> dict:
-    """What to put in the editor: the enlarged image with the hole map painted on it, block-aligned."""
-    background = upscale(image) if image is not None else np.full((MODEL_SIZE * SCALE,) * 2 + (3,), 255, np.uint8)
-    layer = hole_layer(holes)
-    composite = np.where(layer[..., 3:] > 0, layer[..., :3], background)
-    return {"background": background, "layers": [layer], "composite": composite}
 
 
 def random_holes(family: str, coverage: float, seed: int, size: int = MODEL_SIZE) -> np.ndarray:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..preprocess import ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
-from .editor import HOLE_HEX, SCALE, editor_value, holes_from_editor, masked_view, random_holes
+from .editor import PainterError, holes_from_painter, masked_view, painter_value, random_holes
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
@@ -56,6 +56,14 @@ def read_mask(path: str | None, image_size: tuple[int, int]) -> np.ndarray:
         raise gr.Error(f"Mask: {error}") from None
 
 
+def painted_holes(value: dict | None) -> np.ndarray:
+    """The painter's value -> bool (32, 32), or a gr.Error for a value the page cannot have sent."""
+    try:
+        return holes_from_painter(value)
+    except PainterError as error:
+        raise gr.Error(f"Mask: {error}.") from None
+
+
 def pick_model(models: dict, name: str | None) -> tuple[str, object]:
     if not models:
         raise gr.Error("No model is loaded on this server; start it with --model FOLDER_OR_HUB_REPO_ID.")
@@ -80,7 +88,7 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 
 def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> dict:
     """The page's record of the results on screen: their key (a digest of what they depend on: equal keys,
-    equal results) and the hole map, which a newly picked image keeps without the editor being sent again."""
+    equal results) and the hole map, which a newly picked image keeps."""
     parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
     return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes}
 
@@ -107,10 +115,9 @@ def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.n
 
 def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None,
            shown: dict | None = None):
-    """After a brush stroke, a model change or "Inpaint": the results for the hole painted in the editor.
-    Nothing is recomputed or resent when they are the results already `shown` (the editor also reports an
-    input each time a handler redraws it)."""
-    holes = holes_from_editor(editor)
+    """After a brush stroke, a model change or "Inpaint": the results for the hole in the painter.
+    Nothing is recomputed or resent when they are the results already `shown`."""
+    holes = painted_holes(editor)
     if shown is not None and shown["key"] == shown_value(image, holes, model_name)["key"]:
         return (gr.skip(),) * RESULT_COUNT
     return results(state, image, caption, holes, model_name)
@@ -120,7 +127,7 @@ def on_compare(state: AppState, image: np.ndarray | None, editor: dict | None):
     """The same hole filled by every model and OpenCV's two methods, as a slide (shown, and to download)."""
     if image is None:
         raise gr.Error("Pick an example or upload an image first.")
-    holes = holes_from_editor(editor)
+    holes = painted_holes(editor)
     slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.models)),
                             "inpainting-comparison")
     return slide, gr.update(value=slide, visible=True)
@@ -130,29 +137,24 @@ def on_compare(state: AppState, image: np.ndarray | None, editor: dict | None):
 
 def on_randomize(state: AppState, image: np.ndarray | None, caption: str, family: str, coverage: float,
                  seed: float, model_name: str | None):
-    """A random hole map of the family drawn into the editor, and its results."""
+    """A random hole map of the family, drawn into the painter, and its results."""
     holes = random_holes(family, coverage / 100, int(seed))
-    return (state.files.editor(editor_value(image, holes)), *results(state, image, caption, holes, model_name))
+    return painter_value(image, holes), *results(state, image, caption, holes, model_name)
 
 
 def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name: str | None):
     holes = np.zeros((32, 32), dtype=bool)
-    return (state.files.editor(editor_value(image, holes)), *results(state, image, caption, holes, model_name))
-
-
-def on_brush_size(state: AppState, size: int):
-    return gr.update(brush=gr.Brush(default_size=size * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
-                     eraser=gr.Eraser(default_size=size * SCALE // 2))
+    return painter_value(image, holes), *results(state, image, caption, holes, model_name)
 
 
 # ---------------------------------------------------------------------------------------------- picking an image
-# A refused upload raises before anything is returned, so the editor and the results stay as they were.
+# A refused upload raises before anything is returned, so the painter and the results stay as they were.
 
 def show_image(state: AppState, image: np.ndarray, caption: str, shown: dict | None, model_name: str | None):
-    """A newly picked image: the image and caption states, the editor (keeping the hole map on screen, redrawn
-    block-aligned), the results and the probes' guesses."""
+    """A newly picked image: the image and caption states, the painter (keeping the hole map on screen), the
+    results and the probes' guesses."""
     holes = shown["holes"] if shown else np.zeros((32, 32), dtype=bool)
-    return (image, caption, state.files.editor(editor_value(image, holes)),
+    return (image, caption, painter_value(image, holes),
             *results(state, image, caption, holes, model_name), *on_probe(state, image, model_name))
 
 

@@ -10,7 +10,8 @@ import gradio as gr
 
 from ..holes import FAMILIES
 from . import handlers
-from .editor import HOLE_HEX, SCALE, editor_value, random_holes
+from .editor import painter_value, random_holes
+from .painter import hole_painter
 from .state import EXAMPLES_PER_CLASS, AppState
 
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
@@ -19,21 +20,19 @@ MODEL_GROUP = "model"  # the concurrency group of every event that runs a model 
 TORCH_THREADS = 1  # per request: with two requests at once, more threads only wait on each other (40x slower
                    # than one when the other vCPU is busy)
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
-BRUSH_SIZES = (1, 2, 3, 4)  # brush diameters in CIFAR pixels
-DEFAULT_BRUSH = 2
 DEFAULT_HOLES = ("center", 0.25, 0)  # family, coverage, seed of the mask the page opens with
 THEME = gr.themes.Soft(primary_hue="fuchsia", secondary_hue="slate", radius_size="md")
 CSS = """
 .pixelated img, .pixelated canvas, #examples img { image-rendering: pixelated; }
-.result-tile img { object-fit: contain; }
+.result-tile img { width: 100%; height: 100%; object-fit: contain; }
 #metrics { font-size: 1.15rem; }
 #metrics strong { font-size: 1.5rem; }
 .help { font-size: 0.9rem; opacity: 0.8; }
 .notice { border-left: 4px solid #c026d3; padding-left: 0.75rem; }
 """
 LAUNCH_OPTIONS = {"max_file_size": MAX_FILE_SIZE, "theme": THEME, "css": CSS, "footer_links": ["api", "gradio"]}
-PAINT_HELP = ("A CIFAR pixel is missing when at least half of its square is painted; the *Masked input* tile "
-              "below shows exactly the holes the model gets.")
+PAINT_HELP = ("Paint over the picture: every magenta square is one CIFAR pixel hidden from the model, exactly "
+              "as the *Masked input* tile below shows. The eraser gives pixels back.")
 RESULTS_HELP = ("**Original**: the 32×32 image the model sees. **Masked input**: magenta pixels are hidden from it. "
                 "**Reconstruction**: the model's raw output for every pixel. **Composite**: the known pixels plus the "
                 "filled hole. **Error map**: |composite − original|, black = exact, yellow = off by half the range "
@@ -89,17 +88,10 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
                         upload = gr.File(label="Upload any image", file_types=["image"], elem_id="upload",
                                          height=200)
                         gr.Markdown("Any size, format or colour mode. It is centre-cropped and shrunk to 32×32: "
-                                    "the editor shows exactly what the model sees.")
+                                    "the painter shows exactly what the model sees.")
             with gr.Column(scale=4, min_width=320):
                 gr.Markdown("### 2 · Paint the hole")
-                editor = gr.ImageEditor(
-                    editor_value(first_image, random_holes(*DEFAULT_HOLES)), type="numpy", image_mode="RGBA",
-                    format="png", sources=(), transforms=(), layers=False, canvas_size=(32 * SCALE, 32 * SCALE),
-                    fixed_canvas=True, height=400, show_label=False, elem_id="editor", elem_classes="pixelated",
-                    brush=gr.Brush(default_size=DEFAULT_BRUSH * SCALE // 2, colors=[HOLE_HEX], color_mode="fixed"),
-                    eraser=gr.Eraser(default_size=DEFAULT_BRUSH * SCALE // 2), buttons=[])
-                brush_size = gr.Radio(list(BRUSH_SIZES), value=DEFAULT_BRUSH, label="Brush and eraser size "
-                                      "(CIFAR pixels)", elem_id="brush-size")
+                editor = hole_painter(painter_value(first_image, random_holes(*DEFAULT_HOLES)))
                 gr.Markdown(PAINT_HELP, elem_classes="help")
                 with gr.Group():
                     with gr.Row():
@@ -124,7 +116,7 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
         gr.Markdown("### Results")
         with gr.Row():
             tiles = [gr.Image(label=label, format="png", elem_id=elem_id, elem_classes=["pixelated", "result-tile"],
-                              interactive=False, buttons=["download", "fullscreen"], min_width=160)
+                              interactive=False, buttons=["download", "fullscreen"], min_width=160, height=200)
                      for label, elem_id in (("Original", "original"), ("Masked input", "masked"),
                                             ("Reconstruction", "reconstruction"), ("Composite", "composite"),
                                             ("Error map", "heatmap"))]
@@ -166,15 +158,16 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
         probe_outputs = [encoder_label, pixels_label, probe_note]
         picked = [image_state, caption_state, editor, *results, *probe_outputs]
         private = {"api_visibility": "private", **model_run}
-        # A pick keeps the hole map on screen (from `shown`): sending the editor would upload its three pictures.
+        # A pick keeps the hole map on screen (from `shown`).
         upload.upload(on(handlers.on_upload), [upload, shown, model], picked, **private)
         gallery.select(on(handlers.on_gallery_select), [shown, model], picked, **private)
-        random_image.click(on(handlers.on_random_image), [shown, model], picked, **private)
+        # Browsing buttons: a click while the previous answer is pending runs after it, instead of being dropped.
+        random_image.click(on(handlers.on_random_image), [shown, model], picked, trigger_mode="always_last",
+                           **private)
         randomize.click(on(handlers.on_randomize), [image_state, caption_state, family, coverage, seed, model],
-                        [editor, *results], **private)
+                        [editor, *results], trigger_mode="always_last", **private)
         clear.click(on(handlers.on_clear), [image_state, caption_state, model], [editor, *results], **private)
-        brush_size.change(on(handlers.on_brush_size), brush_size, editor, api_visibility="private")
-        # editor.input: a person's brush or eraser stroke (the handlers above redraw the editor themselves)
+        # editor.input: the end of a person's brush or eraser stroke (a handler's new value fires nothing)
         gr.on([demo.load, editor.input, model.change], on(handlers.on_run),
               [image_state, caption_state, editor, model, shown], results, trigger_mode="always_last",
               show_progress="minimal", **private)

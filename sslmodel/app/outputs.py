@@ -57,12 +57,6 @@ class OutputFiles:
                 self.prune()
         return str(path)
 
-    def editor(self, value: dict) -> dict:
-        """An editor value (see sslmodel.app.editor.editor_value) with its pictures as files."""
-        return {"background": self.png(value["background"], "background"),
-                "layers": [self.png(layer, "holes") for layer in value["layers"]],
-                "composite": self.png(value["composite"], "composite")}
-
     def prune(self) -> None:
         """Delete files not returned for max_age, then the oldest until the folder fits max_bytes, then empty
         folders. A file returned in the last `grace` seconds is never deleted. Called with the lock held."""
