@@ -87,10 +87,10 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 # results it causes. Pictures go out at 32x32 (the page enlarges them with CSS); "compare all" runs only on request.
 
 def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> dict:
-    """The page's record of the results on screen: their key (a digest of what they depend on: equal keys,
-    equal results) and the hole map, which a newly picked image keeps."""
+    """The page's record of the results on screen: their key, a digest of what they depend on (equal keys,
+    equal results)."""
     parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
-    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes}
+    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest()}
 
 
 def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray, model_name: str | None):
@@ -150,18 +150,18 @@ def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name
 # ---------------------------------------------------------------------------------------------- picking an image
 # A refused upload raises before anything is returned, so the painter and the results stay as they were.
 
-def show_image(state: AppState, image: np.ndarray, caption: str, shown: dict | None, model_name: str | None):
-    """A newly picked image: the image and caption states, the painter (keeping the hole map on screen), the
+def show_image(state: AppState, image: np.ndarray, caption: str, editor: dict | None, model_name: str | None):
+    """A newly picked image: the image and caption states, the painter (keeping the hole map it shows), the
     results and the probes' guesses."""
-    holes = shown["holes"] if shown else np.zeros((32, 32), dtype=bool)
+    holes = painted_holes(editor)
     return (image, caption, painter_value(image, holes),
             *results(state, image, caption, holes, model_name), *on_probe(state, image, model_name))
 
 
-def on_upload(state: AppState, path: str | None, shown: dict | None, model_name: str | None):
+def on_upload(state: AppState, path: str | None, editor: dict | None, model_name: str | None):
     if not path:
         return (gr.skip(),) * (3 + RESULT_COUNT + 3)  # image, caption, editor, results, probe outputs
-    return show_image(state, read_image(path), f"your upload ({Path(path).name})", shown, model_name)
+    return show_image(state, read_image(path), f"your upload ({Path(path).name})", editor, model_name)
 
 
 def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
@@ -171,15 +171,15 @@ def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
         raise gr.Error(f"Example: {error}") from None
 
 
-def on_gallery_select(state: AppState, shown: dict | None, model_name: str | None, event: gr.SelectData):
-    return show_image(state, *load_example(state, state.gallery_indices[event.index]), shown, model_name)
+def on_gallery_select(state: AppState, editor: dict | None, model_name: str | None, event: gr.SelectData):
+    return show_image(state, *load_example(state, state.gallery_indices[event.index]), editor, model_name)
 
 
-def on_random_image(state: AppState, shown: dict | None, model_name: str | None):
+def on_random_image(state: AppState, editor: dict | None, model_name: str | None):
     if not state.examples:
         raise gr.Error("No example images on this server; upload an image instead.")
     index = int(np.random.default_rng().integers(len(state.examples)))
-    return show_image(state, *load_example(state, index), shown, model_name)
+    return show_image(state, *load_example(state, index), editor, model_name)
 
 
 # ---------------------------------------------------------------------------------------------- showcase

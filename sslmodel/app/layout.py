@@ -153,16 +153,16 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
             api_metrics = gr.JSON(label="metrics")
             api_button = gr.Button()
 
-        shown = gr.State()  # the results on screen: their key and hole map (handlers.shown_value)
+        shown = gr.State()  # the key of the results on screen (handlers.shown_value)
         results = [*tiles, slider, metrics, compare_image, download, shown]
         probe_outputs = [encoder_label, pixels_label, probe_note]
         picked = [image_state, caption_state, editor, *results, *probe_outputs]
         private = {"api_visibility": "private", **model_run}
-        # A pick keeps the hole map on screen (from `shown`).
-        upload.upload(on(handlers.on_upload), [upload, shown, model], picked, **private)
-        gallery.select(on(handlers.on_gallery_select), [shown, model], picked, **private)
+        # A pick keeps the hole map the painter shows.
+        upload.upload(on(handlers.on_upload), [upload, editor, model], picked, **private)
+        gallery.select(on(handlers.on_gallery_select), [editor, model], picked, **private)
         # Browsing buttons: a click while the previous answer is pending runs after it, instead of being dropped.
-        random_image.click(on(handlers.on_random_image), [shown, model], picked, trigger_mode="always_last",
+        random_image.click(on(handlers.on_random_image), [editor, model], picked, trigger_mode="always_last",
                            **private)
         randomize.click(on(handlers.on_randomize), [image_state, caption_state, family, coverage, seed, model],
                         [editor, *results], trigger_mode="always_last", **private)
