@@ -25,7 +25,8 @@ import sys
 
 from sslmodel.data import DataError
 from sslmodel.device import PRECISIONS
-from sslmodel.engine import NonFiniteLossError
+from sslmodel.engine import NonFiniteLossError, Recipe
+from sslmodel.objective import FEATURE_STAGES
 from sslmodel.holes import FAMILIES
 from sslmodel.models import DEFAULT_ARCH, MODELS
 from sslmodel.trainer import TrainConfig, TrainingError, train
@@ -67,43 +68,49 @@ def json_object(text: str) -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    d = TrainConfig()
+    d, r = TrainConfig(), Recipe()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=d.data, help="'cifar10' (torchvision download) or an image folder with "
                         "class subfolders or flat (jpg, png, webp). Default: %(default)s")
     parser.add_argument("--arch", default=d.arch, choices=sorted(MODELS), help=f"architecture (default {DEFAULT_ARCH})")
     parser.add_argument("--arch-config", type=json_object, default={}, metavar="JSON",
                         help='architecture keyword arguments as JSON, e.g. \'{"width": 64}\'')
-    parser.add_argument("--holes", default=d.holes, choices=sorted(FAMILIES),
+    parser.add_argument("--holes", default=r.holes, choices=sorted(FAMILIES),
                         help="hole family used in training (default %(default)s: a random family per image)")
-    parser.add_argument("--epochs", type=positive(int), default=d.epochs, help="passes over the training split "
+    parser.add_argument("--epochs", type=positive(int), default=r.epochs, help="passes over the training split "
                         "(default %(default)s)")
-    parser.add_argument("--batch-size", type=positive(int), default=d.batch_size, help="images per step and process "
+    parser.add_argument("--batch-size", type=positive(int), default=r.batch_size, help="images per step and process "
                         "(default %(default)s)")
-    parser.add_argument("--lr", type=positive(float), default=d.lr, help="peak learning rate of AdamW "
+    parser.add_argument("--lr", type=positive(float), default=r.lr, help="peak learning rate of AdamW "
                         "(default %(default)s)")
-    parser.add_argument("--weight-decay", type=non_negative(float), default=d.weight_decay,
+    parser.add_argument("--weight-decay", type=non_negative(float), default=r.weight_decay,
                         help="AdamW weight decay; 0 makes it plain Adam (default %(default)s)")
-    parser.add_argument("--schedule", default=d.schedule, choices=["cosine", "constant"],
+    parser.add_argument("--schedule", default=r.schedule, choices=["cosine", "constant"],
                         help="learning-rate schedule: warm-up then cosine decay, or constant (default %(default)s)")
-    parser.add_argument("--loss", default=d.loss, choices=["l1", "mse"], help="reconstruction loss (default %(default)s)")
-    parser.add_argument("--loss-region", default=d.loss_region, choices=["hole", "all"],
+    parser.add_argument("--loss", default=r.loss, choices=["l1", "mse"], help="reconstruction loss (default %(default)s)")
+    parser.add_argument("--loss-region", default=r.loss_region, choices=["hole", "all"],
                         help="average the loss over the missing pixels only, or over every pixel (default %(default)s)")
-    parser.add_argument("--augment", default=d.augment, action=argparse.BooleanOptionalAction,
+    parser.add_argument("--augment", default=r.augment, action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default on)")
-    parser.add_argument("--contrastive-weight", type=non_negative(float), default=d.contrastive_weight,
+    parser.add_argument("--contrastive-weight", type=non_negative(float), default=r.contrastive_weight,
                         help="also train the encoder with a contrastive loss (SimCLR's NT-Xent on two augmented "
                         "views of every batch) times this weight; 0 (default) trains on inpainting alone")
-    parser.add_argument("--temperature", type=positive(float), default=d.temperature,
+    parser.add_argument("--contrastive-stages", default=r.contrastive_stages, choices=FEATURE_STAGES,
+                        help="the pooled encoder stages the contrastive loss acts on: all of them (what the probe "
+                        "reads) or the deep one (default %(default)s)")
+    parser.add_argument("--contrastive-warmup", type=non_negative(float), default=r.contrastive_warmup,
+                        metavar="EPOCHS", help="epochs over which the contrastive weight ramps up from zero "
+                        "(default %(default)s)")
+    parser.add_argument("--temperature", type=positive(float), default=r.temperature,
                         help="NT-Xent temperature of the contrastive loss (default %(default)s)")
     parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "
                         "final bundle (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out after its last "
                         "completed epoch; the architecture and recipe flags must be the run's")
-    parser.add_argument("--seed", type=number(int), default=d.seed,
+    parser.add_argument("--seed", type=number(int), default=r.seed,
                         help="seed for initialisation, order, flips and holes (default %(default)s)")
     parser.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    parser.add_argument("--precision", default=d.precision, choices=PRECISIONS, help="fp32, or bf16 autocast for "
+    parser.add_argument("--precision", default=r.precision, choices=PRECISIONS, help="fp32, or bf16 autocast for "
                         "the forward pass (weights, optimizer and evaluation stay fp32); auto (default): bf16 on a "
                         "GPU with bf16 and on a CPU with AVX512_BF16 or AMX, fp32 elsewhere. Part of the recipe: "
                         "--resume needs the run's")
@@ -123,8 +130,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def make_config(args: argparse.Namespace) -> TrainConfig:
-    fields = set(TrainConfig.__dataclass_fields__)
-    return TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    recipe = Recipe(**{key: value for key, value in vars(args).items() if key in Recipe.__dataclass_fields__})
+    run_fields = set(TrainConfig.__dataclass_fields__) - {"recipe"}
+    return TrainConfig(recipe=recipe, **{key: value for key, value in vars(args).items() if key in run_fields})
 
 
 def main(argv: list[str] | None = None) -> int:

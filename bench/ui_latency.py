@@ -60,13 +60,12 @@ def gallery_click(page, i: int) -> float:
 
 
 def brush_stroke(page, i: int) -> float | None:
-    """None when no new composite came within 8 s (the stroke was lost: it happened now and then with Gradio's
-    ImageEditor, which reloaded its pictures after every update; the painter that replaced it should lose none)."""
+    """None when no new composite came within 8 s: the stroke was lost (the table's "strokes lost" counts them)."""
     try:  # untimed: start from an empty hole, so that every stroke adds one (already empty: nothing changes)
         timed(page, lambda: page.get_by_role("button", name="Clear mask").click(), timeout_ms=5_000)
     except TimeoutError:
         pass
-    box = page.locator("#editor canvas").first.bounding_box()
+    box = page.locator("#painter canvas").first.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 16 * (i % 6 - 3)
     page.mouse.move(x - 80, y)
     page.mouse.down()

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .atomic import atomic_path, write_text
+from .bundle_config import BundleConfig
 from .card import model_card
 from .models import build_model
 
@@ -45,15 +46,22 @@ def shipped_models() -> list[str]:
     return sorted(names, key=lambda name: (name != DEFAULT_MODEL, name))
 
 
-def save_bundle(model: torch.nn.Module, folder: str | os.PathLike, config: dict[str, Any],
+def write_config(folder: Path, config: BundleConfig) -> None:
+    """config.json and the model card made from it, each atomically."""
+    write_text(folder / CONFIG_NAME, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+    write_text(folder / CARD_NAME, model_card(config))
+
+
+def save_bundle(model: torch.nn.Module, folder: str | os.PathLike, config: BundleConfig | dict[str, Any],
                 frames: dict[str, bytes] | None = None) -> Path:
-    """Write weights, config and model card; each file atomically. `frames` maps file names to PNG bytes."""
+    """Write weights, config and model card; each file atomically. `frames` maps file names to PNG bytes; a dict
+    config is read through the schema (BundleConfig.from_dict)."""
     folder = Path(folder)
+    config = BundleConfig.from_dict(config) if isinstance(config, dict) else config
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     with atomic_path(folder / WEIGHTS_NAME) as tmp:
-        save_file(state, str(tmp), metadata={"format": "pt", "arch": config["arch"]})
-    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
-    write_text(folder / CARD_NAME, model_card(config))
+        save_file(state, str(tmp), metadata={"format": "pt", "arch": config.arch})
+    write_config(folder, config)
     for name, png in (frames or {}).items():
         with atomic_path(folder / FRAMES_DIR / name) as tmp:
             tmp.write_bytes(png)
@@ -64,9 +72,8 @@ def record_in_bundle(folder: str | os.PathLike, key: str, value: Any) -> Path:
     """Set `key` in a local bundle's config.json and rewrite its model card to match, each atomically (the weights,
     and so anything that records their hash, are untouched)."""
     folder = Path(folder)
-    config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8")) | {key: value}
-    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
-    write_text(folder / CARD_NAME, model_card(config))
+    values = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8")) | {key: value}
+    write_config(folder, BundleConfig.from_dict(values))
     return folder
 
 
@@ -136,13 +143,13 @@ def state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Ten
 
 
 def load_bundle(name_or_path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
-                ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild a model from its bundle: (model in eval mode, config)."""
+                ) -> tuple[torch.nn.Module, BundleConfig]:
+    """Rebuild a model from its bundle: (model in eval mode, its config)."""
     folder = resolve(name_or_path)
     config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        arch, arch_config = config["arch"], config.get("arch_config", {})
+        config = BundleConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        arch, arch_config = config.arch, config.arch_config
         model = build_model(arch, **arch_config)
     except FileNotFoundError:
         raise BundleError(f"{folder} has no {CONFIG_NAME}") from None

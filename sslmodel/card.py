@@ -12,6 +12,8 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCardData
 
+from .bundle_config import BundleConfig
+from .engine import Recipe
 from .holes import EVAL_FAMILIES, FAMILY_LABELS
 
 
@@ -43,56 +45,61 @@ def probe_section(probe: dict[str, Any] | None) -> list[str]:
     """The few-label classification table (sslmodel.probe), when the bundle has been probed."""
     if not probe:
         return []
+    knn = probe.get("knn")
+    knn_line = ([f"kNN on the frozen features (cosine, k = {knn['k']}, the {knn['bank_images']:,} training images as "
+                 f"the memory bank, all labelled): **{knn['encoder']:.1f}%** top-1 on the validation split "
+                 f"(raw pixels: {knn['pixels']:.1f}%)."] if knn else [])
     return ["## Few-label classification",
             "Accuracy (%) on the validation split, mean ± std over seeds, of linear classifiers and fine-tuning "
-            "with few labels per class (`sslmodel.probe`).", probe["table"],
+            "with few labels per class (`sslmodel.probe`).", probe["table"], *knn_line,
             f"Command ({probe.get('wall_time_seconds', 0) / 60:.0f} min):\n\n```bash\n{probe.get('command', '?')}\n```"]
 
 
-def objective_line(recipe: dict[str, Any]) -> str:
+def objective_line(recipe: Recipe) -> str:
     """What the weights were trained to minimise, in words."""
-    region = "missing pixels" if recipe.get("loss_region", "hole") == "hole" else "whole image"
-    inpainting = f"inpainting ({recipe.get('loss', 'l1').upper()} over the {region})"
-    weight = recipe.get("contrastive_weight", 0)
-    if not weight:
+    region = "missing pixels" if recipe.loss_region == "hole" else "whole image"
+    inpainting = f"inpainting ({recipe.loss.upper()} over the {region})"
+    if not recipe.contrastive:
         return inpainting + " alone"
-    return (f"{inpainting} + {weight:g} x NT-Xent (temperature {recipe.get('temperature', 0.2):g}) between the "
-            "encoder features of two augmented views of each image, through a projection head that is used in "
-            "training only and is not part of this bundle")
+    stages = "pooled encoder stages" if recipe.contrastive_stages == "all" else "pooled deep encoder stage"
+    warmup = f", its weight warmed up over {recipe.contrastive_warmup:g} epochs" if recipe.contrastive_warmup else ""
+    return (f"{inpainting} + {recipe.contrastive_weight:g} x NT-Xent (temperature {recipe.temperature:g}){warmup} "
+            f"between the {stages} of each masked image (from the inpainting pass) and of a masked augmented view "
+            "of it (an encoder-only pass), through a projection head that is used in training only and is not part "
+            "of this bundle")
 
 
-def model_card(config: dict[str, Any]) -> str:
-    recipe, training = config.get("recipe", {}), config.get("training", {})
-    results = eval_results(config.get("metrics", {}))
+def model_card(config: BundleConfig | dict[str, Any]) -> str:
+    config = BundleConfig.from_dict(config) if isinstance(config, dict) else config
+    recipe, training = config.recipe, config.training
+    results = eval_results(config.metrics)
     card_data = ModelCardData(library_name="sslmodel", license="mit", datasets=["cifar10"],
                               pipeline_tag="image-to-image", tags=["inpainting", "self-supervised", "cifar10"],
-                              model_name=f"sslmodel-{config['arch']}" if results else None,
+                              model_name=f"sslmodel-{config.arch}" if results else None,
                               eval_results=results or None)
-    minutes = training.get("wall_time_seconds", 0) / 60
     sections = [
         f"---\n{card_data.to_yaml()}\n---",
-        f"# sslmodel inpainting: `{config['arch']}`",
+        f"# sslmodel inpainting: `{config.arch}`",
         "A self-supervised image-inpainting model for 32x32 CIFAR-10 images: given an image with missing "
         "pixels (a hole map, True = missing) it predicts the missing pixels from the rest. It was trained on "
         "unlabelled images only.",
         "## Validation",
         f"Hole PSNR is the PSNR over the missing pixels only (images in [0, 1]), computed per image and averaged; "
         f"PSNR and SSIM are of the whole composite (known pixels plus the filled hole). "
-        f"{training.get('val_images', '?')} held-out images (the last 10% of every class), fixed hole seeds.",
-        metrics_table(config.get("metrics", {})),
+        f"{training.val_images or '?'} held-out images (the last 10% of every class), fixed hole seeds.",
+        metrics_table(config.metrics),
         "## Training",
         "\n".join([
-            f"- architecture: `{config['arch']}` {json.dumps(config.get('arch_config', {}))}, "
-            f"{training.get('parameters', 0):,} parameters",
+            f"- architecture: `{config.arch}` {json.dumps(config.arch_config)}, {training.parameters:,} parameters",
             f"- objective: {objective_line(recipe)}",
-            f"- recipe: `{json.dumps(recipe)}`",
-            f"- data: {training.get('data', '?')}, {training.get('train_images', '?')} training images",
-            f"- epochs completed: {training.get('epochs_completed', '?')}; wall time {minutes:.1f} min "
-            f"on {training.get('hardware', '?')}",
-            f"- command:\n\n```bash\n{training.get('command', '?')}\n```",
+            f"- recipe: `{json.dumps(recipe.to_dict())}`",
+            f"- data: {training.data or '?'}, {training.train_images or '?'} training images",
+            f"- epochs completed: {training.epochs_completed}; wall time {training.wall_time_seconds / 60:.1f} min "
+            f"on {training.hardware or '?'}",
+            f"- command:\n\n```bash\n{training.command or '?'}\n```",
         ]),
         "`frames/epoch_NNN.png` show fixed validation images (original, masked, reconstruction) after each epoch.",
-        *probe_section(config.get("probe")),
+        *probe_section(config.probe),
         "## Use",
         "```python\nfrom sslmodel import Inpainter\n\ninp = Inpainter.from_pretrained(\"path/or/repo-id\")\n"
         "filled = inp.inpaint(images, holes)  # uint8 (N, 32, 32, 3), bool (N, 32, 32) -> uint8\n```",

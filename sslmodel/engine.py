@@ -1,4 +1,4 @@
-"""One training epoch: this rank's shard of the images (epoch_shard), its steps and its loss.
+"""One training epoch: what a step does (`Recipe`), this rank's shard of the images (epoch_shard), its steps and loss.
 
 The loop over epochs, checkpoints and logs live in trainer.py; scoring on fixed holes in evaluate.py.
 """
@@ -8,15 +8,77 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
 from .convert import to_float
+from .device import AUTOCAST_DTYPES, pick_precision
 from .holes import make_holes
-from .objective import stacked_views, step_losses
+from .objective import step_losses
+from .views import augment as augmented_view
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a training step does, and for how long: the contract between the trainer, the engine, checkpoints
+    (resume refuses a change) and bundles (config.json's "recipe", the model card). The defaults are the shipped
+    default model's recipe."""
+    holes: str = "mixed"            # hole family per image (holes.py); mixed: a random family and coverage
+    epochs: int = 30                # passes over the training split; the cosine schedule spans them
+    batch_size: int = 128           # images per step and process
+    lr: float = 3e-3                # AdamW's peak learning rate
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"        # cosine: linear warm-up then cosine decay to zero; constant: the tutorial's
+    loss: str = "l1"                # l1 or mse
+    loss_region: str = "hole"       # hole: average over missing pixels only; all: every pixel (the tutorial)
+    augment: bool = True            # random horizontal flips
+    contrastive_weight: float = 0.0  # > 0: also NT-Xent between each masked image and a masked augmented view
+    contrastive_stages: str = "all"  # the pooled encoder stages it acts on: all (what the probe reads) or deep
+    contrastive_warmup: float = 0.0  # epochs over which its weight ramps up linearly from zero
+    temperature: float = 0.2        # NT-Xent's temperature
+    seed: int = 0
+    precision: str = "auto"         # fp32, or bf16 autocast; auto: bf16 where it is fast (device.fast_bf16)
+
+    @property
+    def contrastive(self) -> bool:
+        return self.contrastive_weight > 0
+
+    def contrastive_weight_at(self, step: int, steps_per_epoch: int) -> float:
+        """The contrastive weight at global step `step` (from 0), after its warm-up."""
+        ramp = self.contrastive_warmup * steps_per_epoch
+        return self.contrastive_weight * (min(1.0, (step + 1) / ramp) if ramp > 0 else 1.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Recipe":
+        """A recipe from config.json or a checkpoint; fields it predates take their defaults' value."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an epoch runs: the device, and this process's rank among `world_size` (torchrun)."""
+    device: torch.device = torch.device("cpu")
+    rank: int = 0
+    world_size: int = 1
+
+
+@dataclass(frozen=True)
+class EpochGenerators:
+    order: torch.Generator  # the epoch's image order: the same on every rank
+    own: torch.Generator    # this rank's flips, holes and views
+
+    @classmethod
+    def single(cls, seed: int = 0) -> "EpochGenerators":
+        """One process: the order and the draws from one seeded generator."""
+        generator = torch.Generator().manual_seed(seed)
+        return cls(generator, generator)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -89,43 +151,46 @@ class EpochStats:
     contrastive_loss: float | None = None  # None when the contrastive loss is off
 
 
-def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, batch_size: int, hole_family: str,
-                    loss_kind: str, loss_region: str, augment: bool, generator: torch.Generator,
-                    device: torch.device, autocast_dtype: torch.dtype | None = None, rank: int = 0,
-                    world_size: int = 1, order_generator: torch.Generator | None = None, progress: bool = True,
-                    description: str = "train", contrastive_weight: float = 0.0,
-                    temperature: float = 0.2) -> EpochStats:
-    """One pass over this rank's shard of `images_uint8` (see epoch_shard).
+def autocast_context(recipe: Recipe, device: torch.device):
+    dtype = AUTOCAST_DTYPES[pick_precision(recipe.precision, device)]
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
-    `model` is an objective.Objective (or a wrapper of one: DDP, torch.compile): (images, holes, views) ->
-    (reconstruction, projections). With `contrastive_weight` > 0 each batch also yields two augmented views, and
-    the step minimises inpainting + contrastive_weight * NT-Xent. The order comes from `order_generator`, the same
-    on every rank (default: `generator`); flips, holes and views from `generator`, this rank's own. Raises
-    NonFiniteLossError after a step whose loss is not finite.
+
+def train_one_epoch(trained, optimizer, scheduler, images_uint8: torch.Tensor, recipe: Recipe,
+                    generators: EpochGenerators, placement: Placement = Placement(),
+                    progress: str | None = None) -> EpochStats:
+    """One pass over this rank's shard of `images_uint8` (see epoch_shard), as `recipe` says.
+
+    `trained` is an objective.Objective (or a wrapper of one: DDP, torch.compile): (images, holes, view,
+    view_holes) -> (reconstruction, projections). With the contrastive loss on, every image also gets an
+    augmented view with holes of its own, and the step minimises inpainting + weight * NT-Xent. `progress` is the
+    progress bar's label (None: no bar). Raises NonFiniteLossError after a step whose loss is not finite.
     """
-    model.train()
-    shard = epoch_shard(len(images_uint8), batch_size, rank, world_size,
-                        generator if order_generator is None else order_generator)
-    steps = len(shard) // batch_size
+    trained.train()
+    device, world_size = placement.device, placement.world_size
+    shard = epoch_shard(len(images_uint8), recipe.batch_size, placement.rank, world_size, generators.order)
+    steps, generator = len(shard) // recipe.batch_size, generators.own
     # Set up once, not per step. Images stored channels_last (as the trainer stores them) index into
     # channels_last batches, so the per-step conversion below is then a no-op.
-    autocast = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
-                else contextlib.nullcontext())
-    contrastive = contrastive_weight > 0
+    autocast = autocast_context(recipe, device)
     totals, seen, start = [0.0, 0.0, 0.0], 0, time.perf_counter()
-    bar = tqdm(range(steps), desc=description, disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(range(steps), desc=progress, disable=progress is None, leave=False, dynamic_ncols=True)
     for step in bar:
-        index = shard[step * batch_size:(step + 1) * batch_size]
+        index = shard[step * recipe.batch_size:(step + 1) * recipe.batch_size]
         batch = images_uint8[index].to(device, non_blocking=True)  # uint8 (B, 3, H, W)
-        if augment:
+        if recipe.augment:
             batch = random_flip(batch, generator)  # on uint8: a quarter of the bytes of float
         batch = to_float(batch).contiguous(memory_format=torch.channels_last)
-        holes = make_holes(hole_family, len(index), batch.shape[-1], generator=generator).to(device)
-        views = stacked_views(batch, generator) if contrastive else None
+        holes = make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
+        view = view_holes = None
+        if recipe.contrastive:
+            view = augmented_view(batch, generator).contiguous(memory_format=torch.channels_last)
+            view_holes = make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
         with autocast:
-            reconstruction, projections = model(batch, holes, views)
-        losses = step_losses(inpainting_loss(reconstruction.float(), batch, holes, loss_kind, loss_region),
-                             projections, contrastive_weight, temperature)
+            reconstruction, projections = trained(batch, holes, view, view_holes)
+        weight = recipe.contrastive_weight_at(scheduler.last_epoch, steps)
+        losses = step_losses(inpainting_loss(reconstruction.float(), batch, holes, recipe.loss, recipe.loss_region),
+                             projections, weight, recipe.temperature)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         optimizer.step()
@@ -141,4 +206,4 @@ def train_one_epoch(model, optimizer, scheduler, images_uint8: torch.Tensor, *, 
     elapsed = time.perf_counter() - start
     total, inpainting, contrastive_loss = (value / max(seen, 1) for value in totals)
     return EpochStats(loss=total, images_per_second=seen * world_size / max(elapsed, 1e-9),
-                      inpainting_loss=inpainting, contrastive_loss=contrastive_loss if contrastive else None)
+                      inpainting_loss=inpainting, contrastive_loss=contrastive_loss if recipe.contrastive else None)

@@ -138,6 +138,11 @@ def patches(n: int, size: int = 32, *, ratio: float | torch.Tensor = 0.75, patch
     return hole.repeat_interleave(patch, dim=1).repeat_interleave(patch, dim=2)
 
 
+# Training strokes vary more than the validation family's defaults (more, longer, wider, sharper-turning strokes),
+# so a model meets strokes drawn by other hands than ours.
+TRAINING_STROKES = dict(count=(1, 5), width=(1, 6), segments=(2, 10), step=(1, 8), turn=2.0, momentum=0.5)
+
+
 def mixed(n: int, size: int = 32, *, generator: Generator = None, device="cpu") -> torch.Tensor:
     """A random family per image (uniform), with varied coverage, for training a model that handles all of them.
     Each family is drawn only for the images that get it."""
@@ -145,7 +150,7 @@ def mixed(n: int, size: int = 32, *, generator: Generator = None, device="cpu") 
         lambda m: pixels(m, size, p=_uniform(m, 0.3, 0.8, generator, device), generator=generator, device=device),
         lambda m: center(m, size, side=16 * size // 32, device=device),
         lambda m: boxes(m, size, generator=generator, device=device),
-        lambda m: strokes(m, size, generator=generator, device=device),
+        lambda m: strokes(m, size, generator=generator, device=device, **TRAINING_STROKES),
         lambda m: patches(m, size, ratio=_uniform(m, 0.5, 0.9, generator, device), generator=generator,
                           device=device),
     )

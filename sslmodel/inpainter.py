@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
-
 import numpy as np
 import torch
 
 from .bundle import load_bundle
+from .bundle_config import BundleConfig
 from .convert import float_to_nhwc, nhwc_to_float
 from .evaluate import reconstruct
 from .preprocess import MODEL_SIZE, ImageError, as_uint8_batch
 
 
-def _as_hole_batch(holes, count: int) -> np.ndarray:
+def as_hole_batch(holes, count: int) -> np.ndarray:
     array = np.asarray(holes)
     if array.dtype != np.bool_:
         raise ImageError(f"holes must be a bool array (True = missing), got {array.dtype}")
@@ -33,9 +32,9 @@ class Inpainter:
         filled = inp.inpaint(images, holes)          # uint8 (N, 32, 32, 3), bool (N, 32, 32) -> uint8
     """
 
-    def __init__(self, model: torch.nn.Module, config: dict[str, Any] | None = None, name: str = "model"):
+    def __init__(self, model: torch.nn.Module, config: BundleConfig | None = None, name: str = "model"):
         self.model = model.eval()
-        self.config = config or {}
+        self.config = config  # None for a model that was not loaded from a bundle
         self.name = name
 
     @classmethod
@@ -43,14 +42,10 @@ class Inpainter:
         model, config = load_bundle(name_or_path, device)
         return cls(model, config, name=str(name_or_path or "default"))
 
-    @property
-    def arch(self) -> str:
-        return self.config.get("arch", type(self.model).__name__)
-
     def reconstruct(self, images, holes) -> np.ndarray:
         """The raw model output for every pixel: uint8 of the shape of `images` (arrays) or (N, 32, 32, 3)."""
         batch, single = as_uint8_batch(images)
-        hole_batch = _as_hole_batch(holes, len(batch))
+        hole_batch = as_hole_batch(holes, len(batch))
         with torch.inference_mode():
             output = reconstruct(self.model, nhwc_to_float(batch), torch.from_numpy(np.array(hole_batch)))
         result = float_to_nhwc(output)
@@ -59,6 +54,6 @@ class Inpainter:
     def inpaint(self, images, holes) -> np.ndarray:
         """Fill the holes: uint8 of the shape of `images`; pixels that were not missing come back bit for bit."""
         batch, single = as_uint8_batch(images)
-        hole_batch = _as_hole_batch(holes, len(batch))
+        hole_batch = as_hole_batch(holes, len(batch))
         filled = np.where(hole_batch[..., None], self.reconstruct(batch, hole_batch), batch)
         return filled[0] if single else filled

@@ -17,6 +17,7 @@ from torch import nn
 
 MODELS: dict[str, Callable[..., nn.Module]] = {}
 DEFAULT_ARCH = "dilated_unet"
+DEFAULT_ARCH_CONFIG = {"width": 64}  # the shipped default model's; DilatedUNet() is the same network
 
 
 def register(name: str):
@@ -57,6 +58,14 @@ class TutorialAutoencoder(nn.Module):
     def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(hide(images, holes)))
 
+    def forward_with_features(self, images: torch.Tensor, holes: torch.Tensor, stages: str = "all"):
+        """(reconstruction, the pooled bottleneck of this masked input); it has one stage, so `stages` is moot."""
+        encoded = self.encoder(hide(images, holes))
+        return self.decoder(encoded), encoded.mean(dim=(2, 3))
+
+    def masked_features(self, images: torch.Tensor, holes: torch.Tensor, stages: str = "all") -> torch.Tensor:
+        return self.encoder(hide(images, holes)).mean(dim=(2, 3))
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Encoder representation of whole images for probing: the bottleneck, average-pooled. (N, 128)"""
         return self.encoder(images).mean(dim=(2, 3))
@@ -77,7 +86,7 @@ class DilatedUNet(nn.Module):
 
     compile_training = True  # compiled, its training step ran 3-5% faster (CPU, batch 128; GELUs fused)
 
-    def __init__(self, width: int = 48, context_dilations: tuple[int, ...] = (2, 4, 2, 1)):
+    def __init__(self, width: int = 64, context_dilations: tuple[int, ...] = (2, 4, 2, 1)):
         super().__init__()
         c = width
         self.stem = nn.Sequential(nn.PixelUnshuffle(2), conv(16, c), conv(c, c))  # (N, c, H/2, W/2)
@@ -87,21 +96,45 @@ class DilatedUNet(nn.Module):
         self.decode = nn.Sequential(conv(2 * c, c), conv(c, c), nn.Conv2d(c, 64, 3, padding=1), nn.PixelShuffle(2))
         self.head = nn.Sequential(conv(16 + 4, 32), nn.Conv2d(32, 3, 3, padding=1))
 
-    def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
-        known = hide(images, holes)
-        # Centre the known pixels on zero, so a zeroed hole reads as "unknown" rather than "black".
-        x = torch.cat([(known - 0.5) * (~holes).unsqueeze(1), holes.unsqueeze(1).to(images.dtype)], dim=1)
+    @staticmethod
+    def model_input(images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+        """(N, 4, H, W): the known pixels centred on zero, so a zeroed hole reads as "unknown" rather than "black",
+        and the hole map."""
+        known = (hide(images, holes) - 0.5) * (~holes).unsqueeze(1)
+        return torch.cat([known, holes.unsqueeze(1).to(images.dtype)], dim=1)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The encoder stages of a model input: stem (N, c, H/2, W/2), downsampled and context (N, 2c, H/4, W/4)."""
         skip = self.stem(x)
-        deep = self.context(self.down(skip))
-        features = self.decode(torch.cat([self.up(deep), skip], dim=1))  # (N, 16, H, W)
+        down = self.down(skip)
+        return skip, down, self.context(down)
+
+    def decode_stages(self, x: torch.Tensor, skip: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        features = self.decode(torch.cat([self.up(context), skip], dim=1))  # (N, 16, H, W)
         return torch.sigmoid(self.head(torch.cat([features, x], dim=1)))
+
+    def forward(self, images: torch.Tensor, holes: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_features(images, holes)[0]
+
+    def forward_with_features(self, images: torch.Tensor, holes: torch.Tensor, stages: str = "all"):
+        """(reconstruction, the pooled encoder stages of this masked input): one pass feeds an inpainting loss and
+        a loss on the features."""
+        x = self.model_input(images, holes)
+        skip, down, context = self.encode(x)
+        return self.decode_stages(x, skip, context), pool_stages((skip, down, context), stages)
+
+    def masked_features(self, images: torch.Tensor, holes: torch.Tensor, stages: str = "all") -> torch.Tensor:
+        """The pooled encoder stages of a masked input, without the decoder."""
+        return pool_stages(self.encode(self.model_input(images, holes)), stages)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Encoder representation of whole images for probing: each encoder stage average-pooled and
         concatenated (stem, downsampled, dilated context). (N, 5 * width)"""
         holes = torch.zeros(images.shape[0], *images.shape[2:], dtype=torch.bool, device=images.device)
-        x = torch.cat([images - 0.5, holes.unsqueeze(1).to(images.dtype)], dim=1)
-        skip = self.stem(x)
-        down = self.down(skip)
-        context = self.context(down)
-        return torch.cat([stage.mean(dim=(2, 3)) for stage in (skip, down, context)], dim=1)
+        return self.masked_features(images, holes)
+
+
+def pool_stages(stages: tuple[torch.Tensor, ...], which: str = "all") -> torch.Tensor:
+    """Average-pool encoder stages and concatenate them: "all" of them, or only the "deep" (last) one."""
+    chosen = stages if which == "all" else stages[-1:]
+    return torch.cat([stage.mean(dim=(2, 3)) for stage in chosen], dim=1)

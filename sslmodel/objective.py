@@ -2,8 +2,12 @@
 
 Both objectives live in one module (`Objective`), so that DistributedDataParallel and torch.compile see every
 parameter that a step updates: the inpainting model's and, when the contrastive loss is on, the projection head's.
-The contrastive loss (SimCLR's NT-Xent) acts on the model's `features`, the pooled encoder stages that the linear
-probe reads, so it shapes exactly the representation that the probe measures. Bundles keep the model, not the head.
+
+The contrastive loss costs about half an inpainting step, not a step of its own: the masked image's encoder
+stages come from the inpainting pass itself, and its partner is one augmented view of the same image, masked with
+holes of its own and passed through the encoder only (no decoder). SimCLR's NT-Xent pulls the two together. The
+features are those the linear probe reads (the pooled encoder stages), or the deep stage alone. Bundles keep the
+model, not the head.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import torch
 from torch import nn
 
 from .contrastive import Projector, nt_xent
-from .views import two_views
+
+FEATURE_STAGES = ("all", "deep")  # which pooled encoder stages the contrastive loss acts on
 
 
 @dataclass(frozen=True)
@@ -25,44 +30,45 @@ class StepLosses:
     contrastive: torch.Tensor
 
 
-def feature_width(model: nn.Module, size: int = 32) -> int:
-    """The length of `model.features` for one image (a tiny forward pass, without gradients)."""
+def feature_width(model: nn.Module, stages: str = "all", size: int = 32) -> int:
+    """The length of the model's pooled `stages` for one image (a tiny forward pass, without gradients)."""
     with torch.no_grad():
         was_training = model.training
         model.eval()
-        width = model.features(torch.zeros(2, 3, size, size, device=next(model.parameters()).device)).shape[1]
+        images = torch.zeros(2, 3, size, size, device=next(model.parameters()).device)
+        holes = torch.zeros(2, size, size, dtype=torch.bool, device=images.device)
+        width = model.masked_features(images, holes, stages).shape[1]
         model.train(was_training)
     return width
 
 
 class Objective(nn.Module):
-    """The inpainting model, and a projection head on its features when `contrastive` is set.
+    """The inpainting model, and a projection head on its pooled encoder `stages` when `contrastive` is set.
 
-    forward(images, holes, views) -> (reconstruction, projections): `views` are the two augmented views of the
-    batch stacked as (2N, 3, H, W), or None for inpainting alone (then projections is None).
+    forward(images, holes, view, view_holes) -> (reconstruction, projections): `view` is an augmented view of
+    every image with its own holes, or None for inpainting alone (then projections is None). projections is
+    (2N, d): the masked images' first, then their views'.
     """
 
-    def __init__(self, model: nn.Module, contrastive: bool = False):
+    def __init__(self, model: nn.Module, contrastive: bool = False, stages: str = "all"):
         super().__init__()
-        self.model = model
-        self.projector = Projector(feature_width(model)) if contrastive else None
+        if stages not in FEATURE_STAGES:
+            raise ValueError(f"unknown feature stages {stages!r}; choose one of {', '.join(FEATURE_STAGES)}")
+        self.model, self.stages = model, stages
+        self.projector = Projector(feature_width(model, stages)) if contrastive else None
 
-    def forward(self, images: torch.Tensor, holes: torch.Tensor, views: torch.Tensor | None = None):
-        reconstruction = self.model(images, holes)
-        if views is None or self.projector is None:
-            return reconstruction, None
-        return reconstruction, self.projector(self.model.features(views))
-
-
-def stacked_views(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Two augmented views of every image (the contrastive loss's positive pairs), stacked as (2N, 3, H, W)."""
-    first, second = two_views(images, generator)
-    return torch.cat([first, second]).contiguous(memory_format=torch.channels_last)
+    def forward(self, images: torch.Tensor, holes: torch.Tensor, view: torch.Tensor | None = None,
+                view_holes: torch.Tensor | None = None):
+        if view is None or self.projector is None:
+            return self.model(images, holes), None
+        reconstruction, features = self.model.forward_with_features(images, holes, self.stages)
+        view_features = self.model.masked_features(view, view_holes, self.stages)
+        return reconstruction, self.projector(torch.cat([features, view_features]))
 
 
 def step_losses(inpainting: torch.Tensor, projections: torch.Tensor | None, contrastive_weight: float,
                 temperature: float) -> StepLosses:
-    """Inpainting plus `contrastive_weight` times NT-Xent between the two halves of `projections` (the views)."""
+    """Inpainting plus `contrastive_weight` times NT-Xent between the two halves of `projections`."""
     if projections is None:
         return StepLosses(inpainting, inpainting, torch.zeros_like(inpainting))
     first, second = projections.float().chunk(2)

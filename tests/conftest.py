@@ -89,9 +89,9 @@ def interrupt_in_epoch(patch: pytest.MonkeyPatch, epoch: int) -> None:
     """Make training raise KeyboardInterrupt (as Ctrl-C would) when epoch `epoch` starts."""
     real_epoch = engine.train_one_epoch
 
-    def stop(*args, description="", **kwargs):
-        if description.startswith(f"epoch {epoch}/"):
+    def stop(*args, progress=None, **kwargs):
+        if (progress or "").startswith(f"epoch {epoch}/"):
             raise KeyboardInterrupt
-        return real_epoch(*args, description=description, **kwargs)
+        return real_epoch(*args, progress=progress, **kwargs)
 
     patch.setattr(engine, "train_one_epoch", stop)

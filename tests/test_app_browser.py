@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
 from app_inputs import MODEL_NAMES
-from sslmodel.app.editor import HOLE_COLOR
+from sslmodel.app.hole_maps import HOLE_COLOR
 from sslmodel.app.examples import find_examples
 
 pytestmark = pytest.mark.slow  # launches a server
@@ -63,7 +63,7 @@ def new_page(browser):
 def page(browser, url):
     page = new_page(browser)
     page.goto(url)
-    page.wait_for_selector("#editor canvas")
+    page.wait_for_selector("#painter canvas")
     yield page
     page.close()
 
@@ -107,7 +107,7 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
     # Paint at once: the painter shows the picked image and the kept (empty) hole map as soon as they arrive, and
     # the centre hole the page opened with never comes back. Paint a horizontal stroke through the middle of the
     # canvas (the image is centred in it).
-    box = page.locator("#editor canvas").first.bounding_box()
+    box = page.locator("#painter canvas").first.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x - 80, y)
     page.mouse.down()
@@ -143,7 +143,7 @@ def test_a_person_picks_paints_randomizes_and_switches_models(page, tiny_example
 
 
 PAINTED_HOLES = """() => {  // the hole map the painter's canvas shows: its magenta pixels
-    const data = document.querySelector('#editor canvas').getContext('2d').getImageData(0, 0, 32, 32).data;
+    const data = document.querySelector('#painter canvas').getContext('2d').getImageData(0, 0, 32, 32).data;
     return Array.from({length: 1024},
                       (_, i) => data[4 * i] === 255 && data[4 * i + 1] === 0 && data[4 * i + 2] === 255);
 }"""
@@ -155,7 +155,7 @@ def painted_holes(page) -> np.ndarray:
 
 def stroke(page, y_offset: float, x_from: float, x_to: float) -> None:
     """A horizontal drag across the painter, offsets in CIFAR pixels from its centre."""
-    box = page.locator("#editor canvas").first.bounding_box()
+    box = page.locator("#painter canvas").first.bounding_box()
     unit = box["width"] / 32
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + y_offset * unit
     page.mouse.move(x + x_from * unit, y)
@@ -168,11 +168,11 @@ def test_the_painter_shows_the_last_hole_map_sent_and_paints_and_erases_whole_pi
     page = new_page(browser)
     try:
         page.goto(url)
-        page.wait_for_selector("#editor canvas")
+        page.wait_for_selector("#painter canvas")
         wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening result")
         assert np.array_equal(painted_holes(page), shown_holes(page))
-        # Each answer redraws the painter with exactly its hole map, at once: the old ImageEditor loaded its layers
-        # asynchronously, and an older hole map could come back after a newer one (a clear, then a pick).
+        # Each answer redraws the painter with exactly its hole map, at once: an older hole map never comes back
+        # after a newer one (a clear, then a pick).
         first = tile(page, "original")
         clear, randomize = (page.get_by_role("button", name=name) for name in ("Clear mask", "Random mask"))
         pick = page.locator("#examples .gallery-item")
@@ -224,7 +224,7 @@ def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
         page = new_page(browser)
         wait_for(lambda: server.poll() is None and page_opens(page, f"http://127.0.0.1:{port}"),
                  "the server to answer")
-        page.wait_for_selector("#editor canvas")
+        page.wait_for_selector("#painter canvas")
         wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening hole")
         original = tile(page, "original")
         wait_for(lambda: (c := tile(page, "composite")) is not None and original is not None

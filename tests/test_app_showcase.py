@@ -79,15 +79,18 @@ def test_app_handlers_produce_the_new_outputs(showcase_bundle, tmp_path):
     bare = make_tiny_bundle(tmp_path / "bare", seed=5)
     models = {"probed": Inpainter.from_pretrained(showcase_bundle), "bare": Inpainter.from_pretrained(bare)}
     state = make_state(models, None)
+    assert list(state.models["probed"].frames) == [1, 2, 3] and state.models["probed"].probes is not None
+    assert state.models["bare"].frames == {} and state.models["bare"].probes is None  # one entry per model
     fns = {name: functools.partial(getattr(handlers, name), state) for name in ("on_probe", "on_frames_model", "on_epoch")}
-    encoder, pixels, note = fns["on_probe"](gradient_image(), "probed")
+    guesses = fns["on_probe"](gradient_image(), "probed")
+    encoder = guesses.encoder
     assert max(encoder["value"], key=encoder["value"].get) == "class2" and encoder["visible"]
-    assert len(pixels["value"]) == 3 and "55.5%" in note
-    encoder, pixels, note = fns["on_probe"](gradient_image(), "bare")
-    assert encoder["visible"] is False and note == handlers.NO_PROBE
-    slider, path, caption = fns["on_frames_model"]("probed")
-    assert slider["maximum"] == 3 and slider["value"] == 3 and "Epoch 3 of 3" in caption
-    assert Image.open(path).size == (256 * handlers.FRAME_SCALE, 96 * handlers.FRAME_SCALE)
-    path, caption = fns["on_epoch"](1, "probed")
-    assert np.asarray(Image.open(path).convert("RGB"))[0, 0, 0] == 40 and "reconstruction" in caption
-    assert fns["on_epoch"](1, "bare")[0] is None
+    assert len(guesses.pixels["value"]) == 3 and "55.5%" in guesses.note
+    guesses = fns["on_probe"](gradient_image(), "bare")
+    assert guesses.encoder["visible"] is False and guesses.note == handlers.NO_PROBE
+    panel = fns["on_frames_model"]("probed")
+    assert panel.epoch["maximum"] == 3 and panel.epoch["value"] == 3 and "Epoch 3 of 3" in panel.frame.note
+    assert Image.open(panel.frame.picture).size == (256 * handlers.FRAME_SCALE, 96 * handlers.FRAME_SCALE)
+    frame = fns["on_epoch"](1, "probed")
+    assert np.asarray(Image.open(frame.picture).convert("RGB"))[0, 0, 0] == 40 and "reconstruction" in frame.note
+    assert fns["on_epoch"](1, "bare").picture is None

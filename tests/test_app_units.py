@@ -8,6 +8,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import get_type_hints
 
 import gradio as gr
 import numpy as np
@@ -20,9 +21,11 @@ from sslmodel.app.layout import CONCURRENCY, MODEL_GROUP, QUEUE_SIZE, build_demo
 from sslmodel.app.outputs import OutputFiles
 from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
-from sslmodel.app.compare import CLASSICAL, HEAT_ANCHORS, compare_all, comparison_slide, error_heatmap, image_metrics
-from sslmodel.app.editor import (HOLE_COLOR, SCALE, PainterError, holes_from_painter, masked_view, painter_value,
-                                 random_holes, upscale)
+from sslmodel.app.compare import (CLASSICAL, HEAT_ANCHORS, SCALE, compare_all, comparison_slide, error_heatmap,
+                                  image_metrics, upscale)
+from sslmodel.app.hole_maps import HOLE_COLOR, masked_view, random_holes
+from sslmodel.app.painter import PainterError, holes_from_painter, painter_value
+from sslmodel.app.records import flatten, skipped
 from sslmodel.app.examples import (ENV_VAR, GALLERY_FILE, HOW_TO_GET, find_examples, from_cifar10, from_folder,
                                    from_gallery, write_gallery)
 from sslmodel.holes import FAMILIES
@@ -45,7 +48,7 @@ def painted_image(value: dict) -> np.ndarray:
     return np.frombuffer(base64.b64decode(value["image"]), np.uint8).reshape(32, 32, 3)
 
 
-# ---------------------------------------------------------------------------------------------- editor
+# ---------------------------------------------------------------------------------------------- painter and hole maps
 
 def test_upscale_makes_blocks():
     big = upscale(IMAGE)
@@ -335,7 +338,8 @@ def built(tiny_models, tiny_examples):
 def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
     holes = center_holes()
     outputs = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, holes), MODEL_NAMES[1])
-    paths = [*outputs[:5], *outputs[5]]
+    paths = [outputs.original, outputs.masked, outputs.reconstruction, outputs.composite, outputs.heatmap,
+             *outputs.slider]
     original, masked, reconstruction, composite, heat, before, after = (read(path) for path in paths)
     for tile in (original, masked, reconstruction, composite, heat, before, after):
         assert tile.shape == (32, 32, 3) and tile.dtype == np.uint8  # the page enlarges them, pixelated
@@ -343,74 +347,78 @@ def test_run_shows_every_panel_at_32x32_and_keeps_known_pixels(built):
     assert (masked == masked_view(IMAGE, holes)).all()
     assert (composite[~holes] == IMAGE[~holes]).all()
     assert (after == composite).all() and (before == masked).all()
-    assert "Hole PSNR" in outputs[6] and MODEL_NAMES[1] in outputs[6] and "256 of 1024" in outputs[6]
-    assert outputs[7] is None and outputs[8]["visible"] is False  # a new hole empties the old comparison
+    assert "Hole PSNR" in outputs.metrics and MODEL_NAMES[1] in outputs.metrics and "256 of 1024" in outputs.metrics
+    assert outputs.comparison is None and outputs.download["visible"] is False  # a new hole empties the old comparison
 
 
 def test_run_does_nothing_when_those_results_are_already_shown(built):
     value = painter_value(IMAGE, center_holes())
     first = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
-    again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first[-1])  # the same hole again: no change
-    assert first[-1] == handlers.shown_value(IMAGE, center_holes(), MODEL_NAMES[0])
-    assert len(again) == len(first) and all(isinstance(output, type(gr.skip())) for output in again)
-    other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first[-1])  # another model: new results
-    assert other[-1]["key"] != first[-1]["key"] and read(other[3]).shape == (32, 32, 3)
+    again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first.shown)  # the same hole again: no change
+    assert first.shown == handlers.shown_value(IMAGE, center_holes(), MODEL_NAMES[0])
+    assert len(flatten(again)) == len(flatten(first)) and all(isinstance(output, type(gr.skip())) for output in flatten(again))
+    other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first.shown)  # another model: new results
+    assert other.shown["key"] != first.shown["key"] and read(other.composite).shape == (32, 32, 3)
 
 
 def test_compare_all_runs_on_request_and_offers_the_slide(built):
     holes = center_holes()
-    slide, download = handlers.on_compare(built, IMAGE, painter_value(IMAGE, holes))
+    comparison = handlers.on_compare(built, IMAGE, painter_value(IMAGE, holes))
+    slide = comparison.slide
     assert read(slide).shape[1] > 256 * 4 and slide.endswith("inpainting-comparison.png")
-    assert download == {"__type__": "update", "value": slide, "visible": True}
+    assert comparison.download == {"__type__": "update", "value": slide, "visible": True}
     with pytest.raises(gr.Error, match="Pick an example"):
         handlers.on_compare(built, None, None)
 
 
 def test_run_with_an_empty_mask_returns_the_image(built):
     outputs = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, np.zeros((32, 32), bool)), MODEL_NAMES[0])
-    assert (read(outputs[3]) == IMAGE).all() and "n/a (no hole)" in outputs[6]
+    assert (read(outputs.composite) == IMAGE).all() and "n/a (no hole)" in outputs.metrics
 
 
 def test_run_without_an_image_or_a_model(tiny_examples):
     run = functools.partial(handlers.on_run, make_state({}, None, page_notice({}, [], "")))
-    assert run(None, "", None, None)[6].startswith("Pick an example")
+    assert run(None, "", None, None).metrics.startswith("Pick an example")
     outputs = run(IMAGE, "test", painter_value(IMAGE, center_holes()), None)  # OpenCV only
-    assert read(outputs[3]).shape == (32, 32, 3) and "No model loaded" in outputs[6]
+    assert read(outputs.composite).shape == (32, 32, 3) and "No model loaded" in outputs.metrics
 
 
 def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, tiny_examples, tmp_path):
     holes = random_holes("strokes", 0.3, 2)
     painted = painter_value(IMAGE, holes)  # the hole map on screen
-    image, caption, *_ = handlers.on_random_image(built, painted, MODEL_NAMES[0])
-    assert caption.split(" ")[0] in CLASSES
-    assert any((image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))
-    image, caption, *_ = handlers.on_gallery_select(built, painted, MODEL_NAMES[0],
-                                                    gr.SelectData(None, {"index": 1, "value": None}))
-    assert (image == tiny_examples.load(1)).all() and caption.startswith(CLASSES[0])
+    picked = handlers.on_random_image(built, painted, MODEL_NAMES[0])
+    assert picked.caption.split(" ")[0] in CLASSES
+    assert any((picked.image == tiny_examples.load(i)).all() for i in range(len(tiny_examples)))
+    picked = handlers.on_gallery_select(built, painted, MODEL_NAMES[0], gr.SelectData(None, {"index": 1, "value": None}))
+    assert (picked.image == tiny_examples.load(1)).all() and picked.caption.startswith(CLASSES[0])
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
     outputs = handlers.on_upload(built, str(upload), painted, MODEL_NAMES[0])
-    image, caption, editor, original, masked = outputs[:5]
-    assert len(outputs) == 16 and (image == handlers.read_image(str(upload))).all() and "upload.png" in caption
-    assert (painted_image(editor) == image).all() and (holes_from_painter(editor) == holes).all()
-    assert (read(original) == image).all() and (read(masked) == masked_view(image, holes)).all()
-    assert outputs[-1].startswith("Both are linear") or outputs[-1] == handlers.NO_PROBE  # the probe panel too
+    image, painter, results = outputs.image, outputs.painter, outputs.results
+    assert len(flatten(outputs)) == 16 and (image == handlers.read_image(str(upload))).all()
+    assert "upload.png" in outputs.caption
+    assert (painted_image(painter) == image).all() and (holes_from_painter(painter) == holes).all()
+    assert (read(results.original) == image).all() and (read(results.masked) == masked_view(image, holes)).all()
+    note = outputs.probes.note
+    assert note.startswith("Both are linear") or note == handlers.NO_PROBE  # the probe panel too
     with pytest.raises(gr.Error, match="Image: "):
         handlers.on_upload(built, str(bad_images(tmp_path)["text.txt"]), painted, MODEL_NAMES[0])
+    assert flatten(handlers.on_upload(built, None, painted, MODEL_NAMES[0])) == (gr.skip(),) * 16  # upload cleared
 
 
 def test_randomize_and_clear_draw_the_hole_map_and_return_its_results(built):
-    editor, original, masked, *_ = handlers.on_randomize(built, IMAGE, "test", "boxes", 40, 7, MODEL_NAMES[0])
-    assert (holes_from_painter(editor) == random_holes("boxes", 0.4, 7)).all()
-    assert (painted_image(editor) == IMAGE).all()
-    assert (read(masked) == masked_view(IMAGE, random_holes("boxes", 0.4, 7))).all()
-    editor, original, masked, *_ = handlers.on_clear(built, IMAGE, "test", MODEL_NAMES[0])
-    assert not holes_from_painter(editor).any() and (read(masked) == IMAGE).all()
+    randomized = handlers.on_randomize(built, IMAGE, "test", "boxes", 40, 7, MODEL_NAMES[0])
+    assert (holes_from_painter(randomized.painter) == random_holes("boxes", 0.4, 7)).all()
+    assert (painted_image(randomized.painter) == IMAGE).all()
+    assert (read(randomized.results.masked) == masked_view(IMAGE, random_holes("boxes", 0.4, 7))).all()
+    cleared = handlers.on_clear(built, IMAGE, "test", MODEL_NAMES[0])
+    assert not holes_from_painter(cleared.painter).any() and (read(cleared.results.masked) == IMAGE).all()
 
 
 def test_api_function_fills_only_the_hole(built, tmp_path):
     image = save_png(IMAGE, tmp_path / "image.png")
     mask = save_png(center_holes().astype(np.uint8) * 255, tmp_path / "mask.png")
-    composite, reconstruction, metrics = handlers.inpaint(built, str(image), str(mask), None)
+    answer = handlers.inpaint(built, str(image), str(mask), None)
+    composite, reconstruction, metrics = answer.composite, answer.reconstruction, answer.metrics
     assert composite.endswith("composite.png") and reconstruction.endswith("reconstruction.png")
     composite, reconstruction = read(composite), read(reconstruction)
     assert composite.shape == reconstruction.shape == (32, 32, 3)
@@ -423,6 +431,12 @@ def test_queue_is_bounded(built):
     demo = build_demo(built)
     assert demo._queue.max_size == QUEUE_SIZE
     assert demo._queue.default_concurrency_limit == CONCURRENCY
+
+
+def test_every_event_has_one_output_per_field_of_its_handlers_record(built):
+    for block in build_demo(built).fns.values():
+        record = get_type_hints(block.fn.__wrapped__)["return"]  # the handler's
+        assert len(block.outputs) == len(flatten(skipped(record))), block.fn.__name__
 
 
 def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):

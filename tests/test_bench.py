@@ -5,14 +5,22 @@ They check that the scripts work, never how fast anything is.
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
-from bench import inference, objectives, quality, train_speed
-from sslmodel import holes
+from sslmodel.bundle_config import BundleConfig, TrainingRecord
+from sslmodel.device import fast_bf16
 from sslmodel.holes import EVAL_FAMILIES
+from sslmodel.models import DEFAULT_ARCH_CONFIG
+
+# As when a bench script runs: bench/ on the path, so that the training benches import their helper (training.py)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from bench import inference, objectives, quality, time_to_quality, train_step, tutorial_loop  # noqa: E402
+from training import TUTORIAL  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -53,72 +61,107 @@ def test_quality_without_models(image_folder, tmp_path, capsys):
 
 
 def write_tutorial_bundle_config(folder, target: float) -> None:
+    config = BundleConfig(arch="tutorial", recipe=TUTORIAL, metrics={"pixels": {"hole_psnr": target}},
+                          training=TrainingRecord(wall_time_seconds=1000.0, epochs_completed=5, train_images=45000))
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({
-        "metrics": {"pixels": {"hole_psnr": target}},
-        "training": {"wall_time_seconds": 1000.0, "epochs_completed": 5, "train_images": 45000}}))
+    (folder / "config.json").write_text(json.dumps(config.to_dict()))
 
 
-TINY_SPEED = ["--images", "16", "--bf16-images", "8", "--repeats", "1", "--budget", "64", "--check-every", "32",
-              "--no-compile"]
+TINY = ["--images", "16", "--repeats", "1", "--threads", "1"]
+
+
+@pytest.mark.parametrize("script", [train_step, tutorial_loop, time_to_quality, objectives])
+def test_help_says_what_the_bench_measures(script, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        script.main(["--help"])
+    output = capsys.readouterr().out
+    assert exit_.value.code == 0 and script.__doc__.splitlines()[0] in output and "--data" in output
 
 
 @pytest.mark.slow
-def test_train_speed(image_folder, tmp_path, capsys):
+def test_train_step(image_folder, tmp_path, capsys):
+    figures = tmp_path / "step.json"
+    assert train_step.main(["--data", str(image_folder), *TINY, "--bf16-images", "5", "--no-compile",
+                            "--json", str(figures)]) == 0
+    summary = last_line(capsys)
+    assert summary.startswith("train_step: default model (dilated_unet width 64, batch 5): train.py's default "
+                              "settings (") and "x the plain fp32 step's " in summary and "(target 2x)" in summary
+    step = json.loads(figures.read_text())["default_step"]
+    assert step["images"] == 16 and step["arch_config"] == DEFAULT_ARCH_CONFIG and step["batch_size"] == 5
+    assert step["precision_default"] in ("fp32", "bf16") and step["compiled"] is False
+    assert step["bf16_images"] == (16 if fast_bf16(torch.device("cpu")) else 5)
+    assert set(step["images_per_second"]) == {"fp32 eager", "bf16 eager", "default settings"}
+    assert all(rate > 0 for rate in step["images_per_second"].values())
+    assert math.isclose(step["speedup"], step["images_per_second"]["default settings"]
+                        / step["images_per_second"]["fp32 eager"])
+
+
+@pytest.mark.slow
+def test_tutorial_loop(image_folder, tmp_path, capsys):
+    figures = tmp_path / "tutorial.json"
+    assert tutorial_loop.main(["--data", str(image_folder), *TINY, "--json", str(figures)]) == 0
+    summary = last_line(capsys)
+    assert summary.startswith("tutorial_loop: ours (") and "the tutorial's own loop's " in summary
+    result = json.loads(figures.read_text())["tutorial_model"]
+    rates = result["images_per_second"]
+    assert set(rates) == {"tutorial loop", "ours, small batch", "ours, large batch"}
+    assert all(rate > 0 for rate in rates.values())
+    assert result["batch_sizes"] == {"small": 4, "large": 5} and result["compiled"] is False  # large: fitted to 16
+    assert math.isclose(result["speedup_small_batch"], rates["ours, small batch"] / rates["tutorial loop"])
+    assert math.isclose(result["speedup_large_batch"], rates["ours, large batch"] / rates["tutorial loop"])
+
+
+def test_a_training_bench_says_when_the_data_will_not_do(tmp_path, capsys):
+    assert train_step.main(["--data", str(tmp_path / "none"), *TINY]) == 1
+    assert capsys.readouterr().err.startswith(f"error: data folder {tmp_path / 'none'} does not exist")
+
+
+TINY_QUALITY = [*TINY, "--budget", "64", "--check-every", "32"]
+
+
+@pytest.mark.slow
+def test_time_to_quality(image_folder, tmp_path, capsys):
     tutorial = tmp_path / "tutorial"
     write_tutorial_bundle_config(tutorial, target=5.0)  # reached at the first scoring
-    figures = tmp_path / "speed.json"
-    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tutorial),
-                             "--json", str(figures)]) == 0
+    figures = tmp_path / "quality.json"
+    assert time_to_quality.main(["--data", str(image_folder), *TINY_QUALITY, "--tutorial", str(tutorial),
+                                 "--json", str(figures)]) == 0
     summary = last_line(capsys)
-    assert summary.startswith("train_speed: default step ") and "x (target 2x)" in summary
-    assert "5.00 dB reached in" in summary and "of the recorded 1000 s (target 1/10)" in summary
+    assert summary.startswith("time_to_quality: 5.00 dB reached in ")
+    assert "of the recorded 1000 s (target 1/10), 1/" in summary and " s estimated here" in summary
     result = json.loads(figures.read_text())
-    step = result["default_step"]
-    assert step["images"] == 16 and step["precision_auto"] in ("fp32", "bf16") and step["compiled"] is False
-    assert set(step["images_per_second"]) == {"fp32 today", "fp32 eager", "bf16 eager", "new default"}
-    assert all(rate > 0 for rate in step["images_per_second"].values())
-    assert math.isclose(step["speedup"], step["images_per_second"]["new default"]
-                        / step["images_per_second"]["fp32 today"])
-    rates = result["tutorial_model"]["images_per_second"]
-    assert set(rates) == {"tutorial loop", "ours, small batch", "ours, large batch", "recorded run's settings"}
-    assert result["tutorial_model"]["batch_sizes"]["small"] == 4
-    assert math.isclose(result["tutorial_seconds_estimated_here"], 5 * 45000 / rates["recorded run's settings"])
+    rate = result["recorded_settings_images_per_second"]
+    assert rate > 0 and math.isclose(result["tutorial_seconds_estimated_here"], 5 * 45000 / rate)
     quality = result["time_to_quality"]
     assert quality["reached"] and quality["images"] == 32 and len(quality["checks"]) == 1 and quality["seconds"] > 0
-    assert quality["val_images"] == 4 and quality["recipe"]["arch"] == "tutorial"
+    assert quality["val_images"] == 4 and quality["recipe"]["batch_size"] == 8 and quality["recipe"]["augment"]
 
 
 @pytest.mark.slow
-def test_train_speed_says_when_the_quality_is_not_reached_or_there_is_no_tutorial(image_folder, tmp_path, capsys):
+def test_time_to_quality_says_when_it_is_not_reached_or_there_is_no_tutorial(image_folder, tmp_path, capsys):
     tutorial = tmp_path / "tutorial"
     write_tutorial_bundle_config(tutorial, target=99.0)
-    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tutorial)]) == 0
+    assert time_to_quality.main(["--data", str(image_folder), *TINY_QUALITY, "--tutorial", str(tutorial)]) == 0
     output = capsys.readouterr().out
     assert "not reached within 64 images" in output and "99.00 dB NOT reached within 64 images" in output
-    assert train_speed.main(["--data", str(image_folder), *TINY_SPEED, "--tutorial", str(tmp_path / "none")]) == 0
-    assert last_line(capsys).endswith("time to tutorial quality skipped (no tutorial bundle with pixels metrics and "
-                                      "wall time)")
-
-
-def test_todays_mixed_holes_match_the_new_ones_in_distribution():
-    """The benchmark's "today's way" draws every family per image; make_holes("mixed") only the one it keeps."""
-    generator = torch.Generator().manual_seed(0)
-    today = train_speed.todays_holes("mixed", 2000, 32, generator).float().mean(dim=(1, 2))
-    now = holes.make_holes("mixed", 2000, generator=generator).float().mean(dim=(1, 2))
-    assert abs(today.mean() - now.mean()) < 0.02
-    assert abs((today == 0.25).float().mean() - (now == 0.25).float().mean()) < 0.04  # centre squares, a fifth
+    assert len([line for line in output.splitlines() if "s of training: pixels hole PSNR" in line]) == 2
+    assert time_to_quality.main(["--data", str(image_folder), *TINY_QUALITY, "--tutorial", str(tmp_path / "none")]) == 0
+    assert last_line(capsys) == "time_to_quality: skipped (no tutorial bundle with pixels metrics and wall time)"
 
 
 def test_objectives(image_folder, tmp_path, capsys):
     figures = tmp_path / "objectives.json"
-    assert objectives.main(["--data", str(image_folder), "--steps", "2", "--batch-size", "8", "--weights", "0",
-                            "0.5", "--labels", "5", "--val-images", "4", "--arch-config", '{"width": 8}',
-                            "--json", str(figures)]) == 0
-    assert last_line(capsys).startswith("objectives: 2 steps of 8; weight 0: probe ")
+    assert objectives.main(["--data", str(image_folder), "--steps", "2", "--batch-size", "8", "--weights", "0.5",
+                            "--stages", "all", "deep", "--labels", "5", "--val-images", "4", "--arch-config",
+                            '{"width": 8}', "--threads", "1", "--json", str(figures)]) == 0
+    summary = last_line(capsys)
+    assert summary.startswith("objectives: 2 steps of 8; inpainting: probe ")
+    assert "; + 0.5 x NT-Xent (all): probe " in summary and "; + 0.5 x NT-Xent (deep): probe " in summary
     rows = json.loads(figures.read_text())
-    assert [row["contrastive_weight"] for row in rows] == [0.0, 0.5]
-    assert rows[0]["contrastive_loss"] is None and rows[1]["contrastive_loss"] > 0
+    assert [(row["contrastive_weight"], row["contrastive_stages"]) for row in rows] == [
+        (0.0, None), (0.5, "all"), (0.5, "deep")]
+    assert rows[0]["contrastive_loss"] is None and all(row["contrastive_loss"] > 0 for row in rows[1:])
+    assert rows[1]["contrastive_loss"] != rows[2]["contrastive_loss"]  # the deep stage alone: other features
     for row in rows:
         assert set(row["hole_psnr"]) == set(EVAL_FAMILIES) and 0 <= row["probe_accuracy"] <= 100
 

@@ -279,7 +279,7 @@ def test_unknown_names_and_repos_that_are_not_bundles_are_reported(hub, tmp_path
 def test_shipped_models_load_by_name(name):
     assert name in shipped_models()
     inpainter = Inpainter.from_pretrained(None if name == "default" else name)
-    assert inpainter.config["arch"] == ("tutorial" if name == "tutorial" else "dilated_unet")
+    assert inpainter.config.arch == ("tutorial" if name == "tutorial" else "dilated_unet")
     images, holes = smooth_images(2), np.zeros((2, 32, 32), bool)
     holes[:, 8:24, 8:24] = True
     assert np.array_equal(inpainter.inpaint(images, holes)[~holes], images[~holes])

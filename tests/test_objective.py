@@ -11,8 +11,11 @@ from safetensors.torch import load_file
 
 from sslmodel import Inpainter, build_model, engine, trainer
 from sslmodel.bundle import WEIGHTS_NAME
-from sslmodel.objective import Objective, feature_width, stacked_views, step_losses
-from sslmodel.trainer import CHECKPOINT_NAME, TrainConfig
+from sslmodel.engine import EpochGenerators, Recipe
+from sslmodel.holes import make_holes
+from sslmodel.objective import Objective, feature_width, step_losses
+from sslmodel.trainer import CHECKPOINT_NAME
+from sslmodel.views import augment
 
 SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4", "--no-compile"]
 
@@ -22,33 +25,54 @@ def small_images(n: int = 32) -> torch.Tensor:
 
 
 def epoch(objective: Objective, images: torch.Tensor, weight: float, steps_total: int = 4,
-          optimizer=None, scheduler=None, seed: int = 0) -> engine.EpochStats:
+          optimizer=None, scheduler=None, seed: int = 0, **recipe) -> engine.EpochStats:
+    recipe = Recipe(batch_size=8, contrastive_weight=weight, schedule="constant", **recipe)
     if optimizer is None:
-        optimizer, scheduler = trainer.build_optimizer(objective, TrainConfig(schedule="constant"), steps_total,
-                                                       torch.device("cpu"))
-    return engine.train_one_epoch(objective, optimizer, scheduler, images, batch_size=8, hole_family="mixed",
-                                  loss_kind="l1", loss_region="hole", augment=True,
-                                  generator=torch.Generator().manual_seed(seed), device=torch.device("cpu"),
-                                  contrastive_weight=weight, progress=False)
+        optimizer, scheduler = trainer.build_optimizer(objective, recipe, steps_total, torch.device("cpu"))
+    return engine.train_one_epoch(objective, optimizer, scheduler, images, recipe, EpochGenerators.single(seed))
 
 
 @pytest.mark.parametrize("arch", ["dilated_unet", "tutorial"])
-def test_the_projector_reads_the_features_the_probe_reads(arch):
-    model = build_model(arch)
-    objective = Objective(model, contrastive=True)
+@pytest.mark.parametrize("stages", ["all", "deep"])
+def test_the_projector_reads_pooled_encoder_stages_of_both_masked_inputs(arch, stages):
+    model = build_model(arch, **({"width": 8} if arch == "dilated_unet" else {}))
+    objective = Objective(model, contrastive=True, stages=stages)
     images = torch.rand(4, 3, 32, 32)
     holes = torch.zeros(4, 32, 32, dtype=torch.bool)
-    reconstruction, projections = objective(images, holes, stacked_views(images, torch.Generator().manual_seed(0)))
+    view_holes = torch.rand(4, 32, 32) < 0.5
+    reconstruction, projections = objective(images, holes, augment(images, torch.Generator().manual_seed(0)),
+                                            view_holes)
     assert reconstruction.shape == images.shape and projections.shape == (8, 128)
-    assert objective.projector.net[0].in_features == feature_width(model) == model.features(images).shape[1]
+    assert objective.projector.net[0].in_features == feature_width(model, stages)
+    if stages == "all":  # the probe's features are the pooled stages of the unmasked image
+        assert feature_width(model, stages) == model.features(images).shape[1]
     assert Objective(model)(images, holes)[1] is None and Objective(model).projector is None
 
 
-def test_the_two_views_differ_and_stay_in_range():
+def test_the_inpainting_pass_yields_the_features_of_the_masked_input():
+    torch.manual_seed(0)
+    model = build_model("dilated_unet", width=8).eval()
+    images, holes = torch.rand(3, 3, 32, 32), torch.rand(3, 32, 32) < 0.3
+    reconstruction, features = model.forward_with_features(images, holes)
+    assert torch.allclose(reconstruction, model(images, holes))
+    assert torch.allclose(features, model.masked_features(images, holes))
+    assert torch.allclose(model.masked_features(images, torch.zeros_like(holes)), model.features(images))
+    assert not torch.allclose(features, model.features(images)), "the holes change the features"
+
+
+def test_a_view_differs_from_its_image_and_stays_in_range():
     images = small_images(8).float() / 255
-    views = stacked_views(images, torch.Generator().manual_seed(0))
-    assert views.shape == (16, 3, 32, 32) and 0 <= views.min() and views.max() <= 1
-    assert (views[:8] - views[8:]).abs().mean() > 0.02, "two views of an image are different pictures"
+    view = augment(images, torch.Generator().manual_seed(0))
+    assert view.shape == images.shape and 0 <= view.min() and view.max() <= 1
+    assert (view - images).abs().mean() > 0.02, "a view is a different picture"
+
+
+def test_the_contrastive_weight_warms_up_linearly():
+    recipe = Recipe(contrastive_weight=0.5, contrastive_warmup=2)
+    assert recipe.contrastive_weight_at(0, 10) == pytest.approx(0.5 / 20)
+    assert recipe.contrastive_weight_at(9, 10) == pytest.approx(0.25)
+    assert recipe.contrastive_weight_at(19, 10) == recipe.contrastive_weight_at(500, 10) == 0.5
+    assert Recipe(contrastive_weight=0.5).contrastive_weight_at(0, 10) == 0.5
 
 
 def test_the_loss_adds_the_weighted_contrastive_term():
@@ -77,15 +101,26 @@ def test_a_joint_epoch_trains_the_head_and_sends_the_contrastive_gradient_into_t
     assert not torch.allclose(results[0.0][1][stem], results[1.0][1][stem]), "the encoder feels the second loss"
 
 
+def fixed_contrastive_loss(objective: Objective, images: torch.Tensor) -> float:
+    """NT-Xent on one fixed batch of views and holes, without a step: comparable before and after training."""
+    batch = images.float() / 255
+    holes = make_holes("center", len(batch))
+    with torch.no_grad():
+        _, projections = objective(batch, holes, augment(batch, torch.Generator().manual_seed(123)), holes)
+    return step_losses(torch.tensor(0.0), projections, 1.0, 0.2).contrastive.item()
+
+
 def test_contrastive_training_lowers_its_loss():
     torch.manual_seed(0)
     objective = Objective(build_model("dilated_unet", width=8), contrastive=True)
     images = small_images(32)
-    optimizer, scheduler = trainer.build_optimizer(objective, TrainConfig(schedule="constant"), 60,
+    optimizer, scheduler = trainer.build_optimizer(objective, Recipe(schedule="constant"), 100,
                                                    torch.device("cpu"))
-    losses = [epoch(objective, images, 1.0, optimizer=optimizer, scheduler=scheduler, seed=i).contrastive_loss
-              for i in range(15)]
-    assert sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3, losses
+    before = fixed_contrastive_loss(objective, images)
+    for seed in range(25):
+        epoch(objective, images, 1.0, optimizer=optimizer, scheduler=scheduler, seed=seed, holes="center")
+    after = fixed_contrastive_loss(objective, images)
+    assert after < 0.9 * before, (before, after)
 
 
 @pytest.mark.slow
@@ -96,7 +131,7 @@ def test_a_joint_run_checkpoints_the_head_resumes_it_and_ships_only_the_model(im
         interrupt_in_epoch(patch, 2)
         assert train.main([*argv, "--epochs", "2"]) == 130
     saved = torch.load(out / CHECKPOINT_NAME, weights_only=True)
-    assert saved["projector"] and saved["config"]["contrastive_weight"] == 0.5
+    assert saved["projector"] and saved["config"]["recipe"]["contrastive_weight"] == 0.5
 
     changed = tmp_path / "changed"
     shutil.copytree(out, changed)

@@ -14,6 +14,7 @@ import train
 from sslmodel import Inpainter, build_model, engine, trainer
 from sslmodel.bundle import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
 from sslmodel.data import load_dataset
+from sslmodel.engine import EpochGenerators, Recipe
 from sslmodel.device import pick_precision
 from sslmodel.holes import EVAL_FAMILIES, fixed_holes
 from sslmodel.objective import Objective
@@ -74,41 +75,38 @@ def test_the_order_is_shared_by_the_ranks_and_the_holes_are_not():
     def draws(generator):
         return torch.rand(4, generator=generator)
 
-    orders, owns = zip(*(epoch_generators(seed=3, epoch=2, rank=rank) for rank in range(3)))
-    assert all(torch.equal(draws(order), draws(epoch_generators(3, 2, 0)[0])) for order in orders)
-    own_draws = [draws(own) for own in owns]
+    ranks = [epoch_generators(seed=3, epoch=2, rank=rank) for rank in range(3)]
+    assert all(torch.equal(draws(g.order), draws(epoch_generators(3, 2, 0).order)) for g in ranks)
+    own_draws = [draws(g.own) for g in ranks]
     assert not torch.equal(own_draws[0], own_draws[1]) and not torch.equal(own_draws[1], own_draws[2])
-    assert torch.equal(own_draws[1], draws(epoch_generators(3, 2, 1)[1])), "resuming replays an epoch"
-    assert not torch.equal(draws(epoch_generators(3, 2, 0)[0]), draws(epoch_generators(3, 3, 0)[0]))
-    assert not torch.equal(draws(epoch_generators(3, 2, 0)[0]), draws(epoch_generators(4, 2, 0)[0]))
+    assert torch.equal(own_draws[1], draws(epoch_generators(3, 2, 1).own)), "resuming replays an epoch"
+    assert not torch.equal(draws(epoch_generators(3, 2, 0).order), draws(epoch_generators(3, 3, 0).order))
+    assert not torch.equal(draws(epoch_generators(3, 2, 0).order), draws(epoch_generators(4, 2, 0).order))
 
 
 def test_a_step_reads_the_loss_once(monkeypatch):
     """The trainer's optimizer too: fused AdamW keeps its step count on the device (foreach AdamW reads it)."""
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8)
-    optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(schedule="constant"), 3, torch.device("cpu"))
+    recipe = Recipe(batch_size=8, holes="center", schedule="constant")
+    optimizer, scheduler = trainer.build_optimizer(model, recipe, 3, torch.device("cpu"))
     images = torch.from_numpy(smooth_images(24)).permute(0, 3, 1, 2).contiguous()
     reads = []
     for read in ("item", "tolist", "__float__"):  # every way a tensor's value reaches Python
         real = getattr(torch.Tensor, read)
         monkeypatch.setattr(torch.Tensor, read, lambda tensor, real=real: reads.append(1) or real(tensor))
-    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, batch_size=8, hole_family="center",
-                                   loss_kind="l1", loss_region="hole", augment=True,
-                                   generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
-                                   progress=False)
+    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, recipe,
+                                   EpochGenerators.single(0))
     assert len(reads) == 3 and scheduler.last_epoch == 3
     assert 0 < stats.loss < 1
 
 
-def epoch_of_small_model(images: torch.Tensor, autocast_dtype=None, family="mixed") -> engine.EpochStats:
+def epoch_of_small_model(images: torch.Tensor, precision="fp32", family="mixed") -> engine.EpochStats:
     torch.manual_seed(0)
     model = build_model("dilated_unet", width=8).to(memory_format=torch.channels_last)
-    optimizer, scheduler = trainer.build_optimizer(model, TrainConfig(), 2, torch.device("cpu"))
-    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, batch_size=8,
-                                   hole_family=family, loss_kind="l1", loss_region="hole", augment=True,
-                                   generator=torch.Generator().manual_seed(0), device=torch.device("cpu"),
-                                   autocast_dtype=autocast_dtype, progress=False)
+    recipe = Recipe(batch_size=8, holes=family, precision=precision)
+    optimizer, scheduler = trainer.build_optimizer(model, recipe, 2, torch.device("cpu"))
+    stats = engine.train_one_epoch(Objective(model), optimizer, scheduler, images, recipe, EpochGenerators.single(0))
     assert all(p.dtype == torch.float32 for p in model.parameters())
     return stats
 
@@ -123,7 +121,7 @@ def test_images_stored_channels_last_train_exactly_as_stored_plainly():
 def test_a_bf16_autocast_epoch_trains_float32_weights():
     """bf16 is slow on a CPU without bf16 instructions, but it runs and gives a finite loss like fp32's."""
     images = torch.from_numpy(smooth_images(16)).permute(0, 3, 1, 2).contiguous()
-    fp32, bf16 = epoch_of_small_model(images, family="boxes"), epoch_of_small_model(images, torch.bfloat16, "boxes")
+    fp32, bf16 = epoch_of_small_model(images, family="boxes"), epoch_of_small_model(images, "bf16", "boxes")
     assert math.isfinite(bf16.loss) and bf16.loss == pytest.approx(fp32.loss, rel=0.05)
 
 
@@ -265,8 +263,8 @@ def test_a_non_finite_loss_stops_with_a_message_and_keeps_the_checkpoint(image_f
 def test_weights_that_turn_nan_are_never_saved(image_folder, tmp_path):
     """--lr inf with one step per epoch: the step's loss is finite, the weights after it are not."""
     out = tmp_path / "run"
-    config = TrainConfig(data=str(image_folder), out=str(out), arch_config={"width": 8}, batch_size=32,
-                         lr=float("inf"), epochs=2, val_images_per_epoch=4, compile=False)
+    config = TrainConfig(data=str(image_folder), out=str(out), arch_config={"width": 8},
+                         recipe=Recipe(batch_size=32, lr=float("inf"), epochs=2), val_images_per_epoch=4, compile=False)
     with pytest.raises(TrainingError, match=r"NaN or infinite in epoch 1 .*\(nothing was saved\)"):
         trainer.train(config)
     assert not (out / CHECKPOINT_NAME).exists() and not (out / WEIGHTS_NAME).exists()

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import train
-from sslmodel import device, trainer
+from sslmodel import checkpoint, device, trainer
+from sslmodel.engine import Recipe
 from sslmodel.trainer import CHECKPOINT_NAME
 
 SMALL = ["--arch-config", '{"width": 8}', "--batch-size", "8", "--val-images-per-epoch", "4", "--epochs", "2"]
@@ -32,8 +33,8 @@ def no_data_load(monkeypatch):
 def write_checkpoint(out, argv: list[str], world_size: int = 1) -> None:
     """A checkpoint as the run of `argv` writes it, with empty states: enough for every check before they load."""
     config = train.make_config(train.parse_args(argv))
-    config = replace(config, precision=device.pick_precision(config.precision, torch.device("cpu")),
-                     compile=trainer.compiles(config))  # as the run resolves them
+    recipe = replace(config.recipe, precision=device.pick_precision(config.recipe.precision, torch.device("cpu")))
+    config = replace(config, recipe=recipe, compile=trainer.compiles(config))  # as the run resolves them
     state = {"model": {}, "optimizer": {}, "scheduler": {}, "epoch": 1, "history": [], "elapsed_seconds": 1.0,
              "config": asdict(config), "world_size": world_size}
     out.mkdir(parents=True, exist_ok=True)
@@ -141,27 +142,35 @@ def test_resume_with_another_recipe_names_every_change(tmp_path, capsys, no_data
     assert "--batch-size" not in line and "--weight-decay" not in line
 
 
+def run_changes(saved: dict, config: trainer.TrainConfig, world_size: int) -> list[str]:
+    return checkpoint.changes(saved, asdict(config), world_size)
+
+
 def test_every_recipe_field_and_the_process_count_are_compared():
     saved = {"config": asdict(trainer.TrainConfig()), "world_size": 2}
-    assert trainer.recipe_changes(saved, trainer.TrainConfig(), 2) == []
-    assert trainer.recipe_changes(saved, trainer.TrainConfig(), 1) == ["processes 2 -> 1"]
-    changed = trainer.TrainConfig(holes="boxes", epochs=3, batch_size=4, lr=1.0, weight_decay=0.0, schedule="constant",
-                                  loss="mse", loss_region="all", augment=False, seed=5, arch="tutorial",
-                                  precision="bf16")
-    named = [change.split()[0] for change in trainer.recipe_changes(saved, changed, 2)]
+    assert run_changes(saved, trainer.TrainConfig(), 2) == []
+    assert run_changes(saved, trainer.TrainConfig(), 1) == ["processes 2 -> 1"]
+    recipe = Recipe(holes="boxes", epochs=3, batch_size=4, lr=1.0, weight_decay=0.0, schedule="constant", loss="mse",
+                    loss_region="all", augment=False, contrastive_weight=0.5, contrastive_stages="deep",
+                    contrastive_warmup=1.0, temperature=0.1, seed=5, precision="bf16")
+    changed = trainer.TrainConfig(arch="tutorial", recipe=recipe)
+    named = [change.split()[0] for change in run_changes(saved, changed, 2)]
     assert named == ["--arch", "--holes", "--epochs", "--batch-size", "--lr", "--weight-decay", "--schedule",
-                     "--loss", "--loss-region", "--augment", "--seed", "--precision"]
+                     "--loss", "--loss-region", "--augment", "--contrastive-weight", "--contrastive-stages",
+                     "--contrastive-warmup", "--temperature", "--seed", "--precision"]
     unrelated = trainer.TrainConfig(data="elsewhere", device="cpu", threads=1, val_images_per_epoch=8, compile=False)
-    assert trainer.recipe_changes(saved, unrelated, 2) == []
-    older = {"config": {k: v for k, v in asdict(trainer.TrainConfig()).items() if k != "precision"}, "world_size": 2}
-    assert trainer.recipe_changes(older, changed, 2)[-1].startswith("--seed"), "no precision before it was recorded"
+    assert run_changes(saved, unrelated, 2) == []
+    older = asdict(trainer.TrainConfig())
+    older["recipe"] = {k: v for k, v in older["recipe"].items() if k != "precision"}
+    assert run_changes({"config": older, "world_size": 2}, changed, 2)[-1].startswith("--seed"), \
+        "no precision before it was recorded"
 
 
 @pytest.mark.parametrize("flags", [[], ["--precision", "auto"]])
 def test_auto_precision_follows_the_cpu(monkeypatch, flags):
     cpu = torch.device("cpu")
     monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
-    assert device.pick_precision(train.make_config(train.parse_args(flags)).precision, cpu) == "bf16"
+    assert device.pick_precision(train.make_config(train.parse_args(flags)).recipe.precision, cpu) == "bf16"
     monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "amx_bf16", "amx_tile"})
     assert device.pick_precision("auto", cpu) == "bf16"
     monkeypatch.setattr(device, "cpu_flags", lambda: {"avx2", "avx512f"})  # AVX-512 without bf16: emulated, slow
@@ -182,14 +191,15 @@ def test_the_checkpoint_records_the_precision_used_and_resume_must_match_it(tmp_
     monkeypatch.setattr(device, "cpu_flags", lambda: {"avx512_bf16"})
     argv = ["--data", str(tmp_path), "--out", str(tmp_path / "out"), *SMALL]
     write_checkpoint(tmp_path / "out", argv)
-    assert torch.load(tmp_path / "out" / CHECKPOINT_NAME, weights_only=True)["config"]["precision"] == "bf16"
+    assert torch.load(tmp_path / "out" / CHECKPOINT_NAME, weights_only=True)["config"]["recipe"]["precision"] == "bf16"
     monkeypatch.setattr(device, "cpu_flags", lambda: set())  # resumed on a CPU without bf16
     assert train.main([*argv, "--resume"]) == 1
     assert "--precision bf16 -> fp32" in error_line(capsys)
     assert train.main([*argv, "--precision", "fp32", "--resume"]) == 1
     assert "--precision bf16 -> fp32" in error_line(capsys)
-    run = trainer.Run(train.make_config(train.parse_args([*argv, "--precision", "bf16"])), resume=True)
-    assert run.read_resume_state()["epoch"] == 1, "asked for by name, bf16 goes on (slowly, with a warning)"
+    setup = trainer.set_up(train.make_config(train.parse_args([*argv, "--precision", "bf16"])))
+    assert trainer.resume_state(setup, resume=True)["epoch"] == 1, \
+        "asked for by name, bf16 goes on (slowly, with a warning)"
     assert "no fast bfloat16 kernels" in capsys.readouterr().out
 
 

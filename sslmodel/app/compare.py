@@ -16,8 +16,9 @@ from ..classical import classical_fill
 from ..convert import nhwc_to_float
 from ..inpainter import Inpainter
 from ..metrics import hole_psnr, psnr, ssim
-from .editor import SCALE, masked_view, upscale
+from .hole_maps import masked_view
 
+SCALE = 8  # screen pixels per CIFAR pixel in the comparison slide
 CLASSICAL = {"OpenCV Telea": "telea", "OpenCV NS": "ns"}  # the baselines in "compare all"
 MAX_ERROR = 0.5  # the heat map saturates at this mean absolute error per pixel (0..1)
 # Anchors of a black-purple-orange-yellow ramp (like matplotlib's inferno), from no error to MAX_ERROR.
@@ -71,6 +72,11 @@ def error_heatmap(original: np.ndarray, result: np.ndarray, max_error: float = M
     stops = np.arange(len(HEAT_ANCHORS))
     channels = [np.interp(position, stops, HEAT_ANCHORS[:, c]) for c in range(3)]
     return np.stack(channels, axis=-1).round().astype(np.uint8)
+
+
+def upscale(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
+    """Nearest-neighbour enlargement of an (H, W, ...) array: every pixel becomes a scale x scale block."""
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def format_db(value: float | None) -> str:

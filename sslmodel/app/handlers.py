@@ -1,6 +1,7 @@
 """The page's event handlers: plain functions of the loaded state and the inputs, called directly by unit tests.
 
 No Gradio objects inside except `gr.Error` (a message for the person), `gr.update`, `gr.skip` and the event data.
+Each returns a record of sslmodel.app.records, whose fields the layout maps to its components by name.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from PIL import Image
 
 from ..preprocess import ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
-from .editor import PainterError, holes_from_painter, masked_view, painter_value, random_holes
+from .hole_maps import masked_view, random_holes
+from .painter import PainterError, holes_from_painter, painter_value
+from .records import (Comparison, Frame, FramesPanel, Inpainted, NewHole, PickedImage, ProbeGuesses, Results,
+                      skipped)
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
 FRAME_SCALE = 4
-RESULT_COUNT = 10  # what `results` returns: 5 tiles, slider, metrics, comparison, download, key
 NO_PROBE = ("This model's bundle has no class probe, so there is nothing to show here "
             "(make one with `python -m sslmodel.probe --save-probe`).")
 FRAMES_HELP = ("Each column is one validation image. Rows, top to bottom: **original**, **masked** input (black = "
@@ -65,6 +68,7 @@ def painted_holes(value: dict | None) -> np.ndarray:
 
 
 def pick_model(models: dict, name: str | None) -> tuple[str, object]:
+    """(name, entry) of the chosen model in `models`, the first one when no name is given, or a gr.Error."""
     if not models:
         raise gr.Error("No model is loaded on this server; start it with --model FOLDER_OR_HUB_REPO_ID.")
     name = name or next(iter(models))
@@ -93,75 +97,78 @@ def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | N
     return {"key": hashlib.sha1(b"|".join(parts)).hexdigest()}
 
 
-def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray, model_name: str | None):
-    """Tiles (original, masked, reconstruction, composite, error map), slider and metrics of the chosen model,
-    the emptied comparison and hidden download (they belonged to the previous hole), and `shown_value`."""
-    key = shown_value(image, holes, model_name)
+def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray,
+            model_name: str | None) -> Results:
+    """The chosen model's results, with the comparison emptied and its download hidden (they belonged to the
+    previous hole)."""
+    key, hidden = shown_value(image, holes, model_name), gr.update(value=None, visible=False)
     if image is None:
-        return [None] * 6 + ["Pick an example or upload an image to start.", None,
-                             gr.update(value=None, visible=False), key]
+        return Results(original=None, masked=None, reconstruction=None, composite=None, heatmap=None, slider=None,
+                       metrics="Pick an example or upload an image to start.", comparison=None, download=hidden,
+                       shown=key)
     files = state.files
     if state.models:
-        name, inpainter = pick_model(state.models, model_name)
-        shown = model_result(inpainter, name, image, holes)
+        name, model = pick_model(state.models, model_name)
+        shown = model_result(model.inpainter, name, image, holes)
     else:  # without a model, the tiles show OpenCV
         shown = classical_result("OpenCV Telea", image, holes)
     masked, composite = files.png(masked_view(image, holes), "masked"), files.png(shown.composite, "composite")
-    return (files.png(image, "original"), masked, files.png(shown.reconstruction, "reconstruction"), composite,
-            files.png(error_heatmap(image, shown.composite), "error"), (masked, composite),
-            metrics_markdown(shown if state.models else None, caption), None, gr.update(value=None, visible=False),
-            key)
+    return Results(original=files.png(image, "original"), masked=masked,
+                   reconstruction=files.png(shown.reconstruction, "reconstruction"), composite=composite,
+                   heatmap=files.png(error_heatmap(image, shown.composite), "error"), slider=(masked, composite),
+                   metrics=metrics_markdown(shown if state.models else None, caption), comparison=None,
+                   download=hidden, shown=key)
 
 
-def on_run(state: AppState, image: np.ndarray | None, caption: str, editor: dict | None, model_name: str | None,
-           shown: dict | None = None):
+def on_run(state: AppState, image: np.ndarray | None, caption: str, painter: dict | None, model_name: str | None,
+           shown: dict | None = None) -> Results:
     """After a brush stroke, a model change or "Inpaint": the results for the hole in the painter.
     Nothing is recomputed or resent when they are the results already `shown`."""
-    holes = painted_holes(editor)
+    holes = painted_holes(painter)
     if shown is not None and shown["key"] == shown_value(image, holes, model_name)["key"]:
-        return (gr.skip(),) * RESULT_COUNT
+        return skipped(Results)
     return results(state, image, caption, holes, model_name)
 
 
-def on_compare(state: AppState, image: np.ndarray | None, editor: dict | None):
+def on_compare(state: AppState, image: np.ndarray | None, painter: dict | None) -> Comparison:
     """The same hole filled by every model and OpenCV's two methods, as a slide (shown, and to download)."""
     if image is None:
         raise gr.Error("Pick an example or upload an image first.")
-    holes = painted_holes(editor)
-    slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.models)),
+    holes = painted_holes(painter)
+    slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.inpainters)),
                             "inpainting-comparison")
-    return slide, gr.update(value=slide, visible=True)
+    return Comparison(slide, gr.update(value=slide, visible=True))
 
 
 # ---------------------------------------------------------------------------------------------- the hole
 
 def on_randomize(state: AppState, image: np.ndarray | None, caption: str, family: str, coverage: float,
-                 seed: float, model_name: str | None):
+                 seed: float, model_name: str | None) -> NewHole:
     """A random hole map of the family, drawn into the painter, and its results."""
     holes = random_holes(family, coverage / 100, int(seed))
-    return painter_value(image, holes), *results(state, image, caption, holes, model_name)
+    return NewHole(painter_value(image, holes), results(state, image, caption, holes, model_name))
 
 
-def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name: str | None):
+def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name: str | None) -> NewHole:
     holes = np.zeros((32, 32), dtype=bool)
-    return painter_value(image, holes), *results(state, image, caption, holes, model_name)
+    return NewHole(painter_value(image, holes), results(state, image, caption, holes, model_name))
 
 
 # ---------------------------------------------------------------------------------------------- picking an image
 # A refused upload raises before anything is returned, so the painter and the results stay as they were.
 
-def show_image(state: AppState, image: np.ndarray, caption: str, editor: dict | None, model_name: str | None):
-    """A newly picked image: the image and caption states, the painter (keeping the hole map it shows), the
-    results and the probes' guesses."""
-    holes = painted_holes(editor)
-    return (image, caption, painter_value(image, holes),
-            *results(state, image, caption, holes, model_name), *on_probe(state, image, model_name))
+def show_image(state: AppState, image: np.ndarray, caption: str, painter: dict | None,
+               model_name: str | None) -> PickedImage:
+    """A newly picked image, in the painter keeping the hole map it shows, with its results and probe guesses."""
+    holes = painted_holes(painter)
+    return PickedImage(image, caption, painter_value(image, holes), results(state, image, caption, holes, model_name),
+                       on_probe(state, image, model_name))
 
 
-def on_upload(state: AppState, path: str | None, editor: dict | None, model_name: str | None):
+def on_upload(state: AppState, path: str | None, painter: dict | None, model_name: str | None) -> PickedImage:
     if not path:
-        return (gr.skip(),) * (3 + RESULT_COUNT + 3)  # image, caption, editor, results, probe outputs
-    return show_image(state, read_image(path), f"your upload ({Path(path).name})", editor, model_name)
+        return skipped(PickedImage)
+    return show_image(state, read_image(path), f"your upload ({Path(path).name})", painter, model_name)
 
 
 def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
@@ -171,55 +178,56 @@ def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
         raise gr.Error(f"Example: {error}") from None
 
 
-def on_gallery_select(state: AppState, editor: dict | None, model_name: str | None, event: gr.SelectData):
-    return show_image(state, *load_example(state, state.gallery_indices[event.index]), editor, model_name)
+def on_gallery_select(state: AppState, painter: dict | None, model_name: str | None,
+                      event: gr.SelectData) -> PickedImage:
+    return show_image(state, *load_example(state, state.gallery_indices[event.index]), painter, model_name)
 
 
-def on_random_image(state: AppState, editor: dict | None, model_name: str | None):
+def on_random_image(state: AppState, painter: dict | None, model_name: str | None) -> PickedImage:
     if not state.examples:
         raise gr.Error("No example images on this server; upload an image instead.")
     index = int(np.random.default_rng().integers(len(state.examples)))
-    return show_image(state, *load_example(state, index), editor, model_name)
+    return show_image(state, *load_example(state, index), painter, model_name)
 
 
 # ---------------------------------------------------------------------------------------------- showcase
 
-def on_probe(state: AppState, image: np.ndarray | None, model_name: str | None):
+def on_probe(state: AppState, image: np.ndarray | None, model_name: str | None) -> ProbeGuesses:
     """The encoder probe's and the pixel probe's top 3 classes for the image, and the caption."""
-    pair = state.probes.get(model_name) if model_name else None
+    model = state.models.get(model_name) if model_name else None
+    pair = model.probes if model else None
     if pair is None:
-        message = NO_PROBE if state.models else "No model is loaded."
-        return gr.update(value=None, visible=False), gr.update(value=None, visible=False), message
+        return ProbeGuesses(gr.update(value=None, visible=False), gr.update(value=None, visible=False),
+                            NO_PROBE if state.models else "No model is loaded.")
     if image is None:
-        return None, None, probe_caption(pair)
-    model = state.models[model_name].model
+        return ProbeGuesses(None, None, probe_caption(pair))
     pixels = top_classes(pair.pixels, image) if pair.pixels is not None else None
-    return (gr.update(value=top_classes(pair.encoder, image, model), visible=True),
-            gr.update(value=pixels, visible=pair.pixels is not None), probe_caption(pair))
+    return ProbeGuesses(gr.update(value=top_classes(pair.encoder, image, model.inpainter.model), visible=True),
+                        gr.update(value=pixels, visible=pair.pixels is not None), probe_caption(pair))
 
 
-def on_epoch(state: AppState, epoch: float, model_name: str | None):
-    found = state.frames.get(model_name or "", {})
+def on_epoch(state: AppState, epoch: float, model_name: str | None) -> Frame:
+    found = state.frames(model_name)
     if not found:
-        return None, "This model's bundle has no training frames."
+        return Frame(None, "This model's bundle has no training frames.")
     shown, picture = load_frame(found, int(epoch), FRAME_SCALE)
-    return state.files.png(picture, f"epoch-{shown:03d}"), f"Epoch {shown} of {max(found)}. {FRAMES_HELP}"
+    return Frame(state.files.png(picture, f"epoch-{shown:03d}"), f"Epoch {shown} of {max(found)}. {FRAMES_HELP}")
 
 
-def on_frames_model(state: AppState, model_name: str | None):
-    found = state.frames.get(model_name or "", {})
+def on_frames_model(state: AppState, model_name: str | None) -> FramesPanel:
+    found = state.frames(model_name)
     last = max(found) if found else 1
-    return (gr.update(minimum=1, maximum=max(last, 2), value=last, interactive=bool(found)),
-            *on_epoch(state, last, model_name))
+    return FramesPanel(gr.update(minimum=1, maximum=max(last, 2), value=last, interactive=bool(found)),
+                       on_epoch(state, last, model_name))
 
 
 # ---------------------------------------------------------------------------------------------- the API
 
-def inpaint(state: AppState, image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
+def inpaint(state: AppState, image: str, mask: str, model: str | None = None) -> Inpainted:
     """Fill the hole of `image` marked by `mask` (alpha > 0, or brightness > 127 without alpha, is missing)."""
     picture = read_image(image)
     holes = read_mask(mask, upright_size(image))
-    name, inpainter = pick_model(state.models, model)
-    result = model_result(inpainter, name, picture, holes)
-    return (state.files.png(result.composite, "composite"), state.files.png(result.reconstruction, "reconstruction"),
-            {"model": name, **result.metrics})
+    name, chosen = pick_model(state.models, model)
+    result = model_result(chosen.inpainter, name, picture, holes)
+    return Inpainted(state.files.png(result.composite, "composite"),
+                     state.files.png(result.reconstruction, "reconstruction"), {"model": name, **result.metrics})

@@ -1,4 +1,8 @@
-"""The page: components and their wiring to the handlers, nothing else."""
+"""The page: components and their wiring to the handlers, nothing else.
+
+Every event's outputs are a record of sslmodel.app.records filled with components, the same record its handler
+fills with values, so outputs and values meet by field name.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import gradio as gr
 
 from ..holes import FAMILIES
 from . import handlers
-from .editor import painter_value, random_holes
-from .painter import hole_painter
+from .hole_maps import random_holes
+from .painter import hole_painter, painter_value
+from .records import Comparison, Frame, FramesPanel, Inpainted, NewHole, PickedImage, ProbeGuesses, Results, flatten
 from .state import EXAMPLES_PER_CLASS, AppState
 
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
@@ -39,6 +44,8 @@ RESULTS_HELP = ("**Original**: the 32×32 image the model sees. **Masked input**
                 "or more.")
 LEARN_HELP = ("The model never saw a label. To see what its features capture anyway, a **linear classifier** reads "
               "them (left) and another reads the raw pixels (right): the gap is what self-supervised training added.")
+TILES = {"original": "Original", "masked": "Masked input", "reconstruction": "Reconstruction",
+         "composite": "Composite", "heatmap": "Error map"}  # Results field (and elem_id) -> label
 HEADER = """# Fill the hole
 A small network trained **without labels** on 32×32 CIFAR-10 images fills in pixels it cannot see.
 **1** pick or upload an image · **2** paint over part of it (magenta = missing) or draw a random mask ·
@@ -47,13 +54,14 @@ A small network trained **without labels** on 32×32 CIFAR-10 images fills in pi
 
 
 def bind(handler: Callable, state: AppState) -> Callable:
-    """`handler(state, *inputs)` as `fn(*inputs)`, keeping the signature and type hints Gradio reads
-    (parameter names become the API's, a `gr.SelectData` hint receives the event)."""
+    """`handler(state, *inputs)` as `fn(*inputs)` returning its record's values in field order, keeping the
+    parameters and type hints Gradio reads (their names become the API's, a `gr.SelectData` hint receives the event)."""
     @functools.wraps(handler)
     def bound(*inputs):
-        return handler(state, *inputs)
+        return flatten(handler(state, *inputs))
     signature = inspect.signature(handler)
-    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:],
+                                            return_annotation=tuple)
     return bound
 
 
@@ -91,7 +99,7 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
                                     "the painter shows exactly what the model sees.")
             with gr.Column(scale=4, min_width=320):
                 gr.Markdown("### 2 · Paint the hole")
-                editor = hole_painter(painter_value(first_image, random_holes(*DEFAULT_HOLES)))
+                painter = hole_painter(painter_value(first_image, random_holes(*DEFAULT_HOLES)))
                 gr.Markdown(PAINT_HELP, elem_classes="help")
                 with gr.Group():
                     with gr.Row():
@@ -115,11 +123,9 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
                                         elem_id="slider", elem_classes="pixelated", buttons=["fullscreen"])
         gr.Markdown("### Results")
         with gr.Row():
-            tiles = [gr.Image(label=label, format="png", elem_id=elem_id, elem_classes=["pixelated", "result-tile"],
-                              interactive=False, buttons=["download", "fullscreen"], min_width=160, height=200)
-                     for label, elem_id in (("Original", "original"), ("Masked input", "masked"),
-                                            ("Reconstruction", "reconstruction"), ("Composite", "composite"),
-                                            ("Error map", "heatmap"))]
+            tiles = {name: gr.Image(label=label, format="png", elem_id=name, elem_classes=["pixelated", "result-tile"],
+                                    interactive=False, buttons=["download", "fullscreen"], min_width=160, height=200)
+                     for name, label in TILES.items()}
         gr.Markdown(RESULTS_HELP, elem_classes="help")
         gr.Markdown("### Compare all: the same hole, every model and OpenCV's classical inpainting")
         compare = gr.Button("Compare all methods on this hole", elem_id="compare-all")
@@ -137,7 +143,7 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
             probe_note = gr.Markdown(elem_id="probe-note", elem_classes="help")
         with gr.Accordion("Watch it learn: the same images after every training epoch", open=True,
                           elem_id="watch"):
-            first_frames = state.frames.get(first_model or "", {})
+            first_frames = state.frames(first_model)
             last_epoch = max(first_frames) if first_frames else 1
             epoch = gr.Slider(1, max(last_epoch, 2), value=last_epoch, step=1, label="Epoch", elem_id="epoch",
                               interactive=bool(first_frames))
@@ -153,33 +159,41 @@ def build_demo(state: AppState, queue_size: int = QUEUE_SIZE) -> gr.Blocks:
             api_metrics = gr.JSON(label="metrics")
             api_button = gr.Button()
 
+        # The outputs: each handler's record, filled with the components that show its fields.
         shown = gr.State()  # the key of the results on screen (handlers.shown_value)
-        results = [*tiles, slider, metrics, compare_image, download, shown]
-        probe_outputs = [encoder_label, pixels_label, probe_note]
-        picked = [image_state, caption_state, editor, *results, *probe_outputs]
+        results = Results(**tiles, slider=slider, metrics=metrics, comparison=compare_image, download=download,
+                          shown=shown)
+        probes = ProbeGuesses(encoder=encoder_label, pixels=pixels_label, note=probe_note)
+        picked = PickedImage(image=image_state, caption=caption_state, painter=painter, results=results, probes=probes)
+        new_hole = NewHole(painter=painter, results=results)
+        comparison = Comparison(slide=compare_image, download=download)
+        frame = Frame(picture=frame_image, note=frame_note)
+        frames = FramesPanel(epoch=epoch, frame=frame)
+        inpainted = Inpainted(composite=api_composite, reconstruction=api_reconstruction, metrics=api_metrics)
+
         private = {"api_visibility": "private", **model_run}
         # A pick keeps the hole map the painter shows.
-        upload.upload(on(handlers.on_upload), [upload, editor, model], picked, **private)
-        gallery.select(on(handlers.on_gallery_select), [editor, model], picked, **private)
+        upload.upload(on(handlers.on_upload), [upload, painter, model], flatten(picked), **private)
+        gallery.select(on(handlers.on_gallery_select), [painter, model], flatten(picked), **private)
         # Browsing buttons: a click while the previous answer is pending runs after it, instead of being dropped.
-        random_image.click(on(handlers.on_random_image), [editor, model], picked, trigger_mode="always_last",
-                           **private)
+        random_image.click(on(handlers.on_random_image), [painter, model], flatten(picked),
+                           trigger_mode="always_last", **private)
         randomize.click(on(handlers.on_randomize), [image_state, caption_state, family, coverage, seed, model],
-                        [editor, *results], trigger_mode="always_last", **private)
-        clear.click(on(handlers.on_clear), [image_state, caption_state, model], [editor, *results], **private)
-        # editor.input: the end of a person's brush or eraser stroke (a handler's new value fires nothing)
-        gr.on([demo.load, editor.input, model.change], on(handlers.on_run),
-              [image_state, caption_state, editor, model, shown], results, trigger_mode="always_last",
+                        flatten(new_hole), trigger_mode="always_last", **private)
+        clear.click(on(handlers.on_clear), [image_state, caption_state, model], flatten(new_hole), **private)
+        # painter.input: the end of a person's brush or eraser stroke (a handler's new value fires nothing)
+        gr.on([demo.load, painter.input, model.change], on(handlers.on_run),
+              [image_state, caption_state, painter, model, shown], flatten(results), trigger_mode="always_last",
               show_progress="minimal", **private)
-        run.click(on(handlers.on_run), [image_state, caption_state, editor, model], results, **private)
-        compare.click(on(handlers.on_compare), [image_state, editor], [compare_image, download], **private)
-        gr.on([demo.load, model.change], on(handlers.on_probe), [image_state, model], probe_outputs,
+        run.click(on(handlers.on_run), [image_state, caption_state, painter, model], flatten(results), **private)
+        compare.click(on(handlers.on_compare), [image_state, painter], flatten(comparison), **private)
+        gr.on([demo.load, model.change], on(handlers.on_probe), [image_state, model], flatten(probes),
               trigger_mode="always_last", show_progress="hidden", **private)
-        gr.on([demo.load, model.change], on(handlers.on_frames_model), model, [epoch, frame_image, frame_note],
+        gr.on([demo.load, model.change], on(handlers.on_frames_model), model, flatten(frames),
               show_progress="hidden", api_visibility="private")
-        epoch.change(on(handlers.on_epoch), [epoch, model], [frame_image, frame_note], trigger_mode="always_last",
+        epoch.change(on(handlers.on_epoch), [epoch, model], flatten(frame), trigger_mode="always_last",
                      show_progress="hidden", api_visibility="private")
-        api_button.click(on(handlers.inpaint), [api_image, api_mask, api_model],
-                         [api_composite, api_reconstruction, api_metrics], api_name="inpaint", **model_run)
+        api_button.click(on(handlers.inpaint), [api_image, api_mask, api_model], flatten(inpainted),
+                         api_name="inpaint", **model_run)
     demo.queue(max_size=queue_size, default_concurrency_limit=CONCURRENCY)
     return demo

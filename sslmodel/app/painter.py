@@ -1,10 +1,10 @@
-"""The hole painter: a small gr.HTML component that paints and erases whole CIFAR pixels.
+"""The hole painter: a small gr.HTML component that paints and erases whole CIFAR pixels, and its value.
 
-Gradio's ImageEditor was the first painter. It loads every picture it is given asynchronously, so two
-updates in quick succession (a clear, then a new image) could finish in either order: an older hole map
-came back, or a stroke made while it reloaded was lost. Here the value is the image's bytes and the hole
-map itself (see `editor.painter_value`), drawn synchronously when it changes, and painting edits the same
-hole map: what the canvas shows is always the last value, and exactly what the model gets.
+The painter shows the 32x32 image enlarged and paints or erases whole CIFAR pixels, so what it shows is exactly
+the hole map the model gets. Its value is plain JSON: the image as base64 RGB bytes and the hole map as 1,024
+characters, "1" = missing, row by row. A handler that changes the image or the hole returns a new value, which
+the browser draws synchronously: no picture is loaded, so an update can never land after a later one (Gradio's
+ImageEditor, the first painter, loaded its pictures asynchronously and sometimes brought an older hole map back).
 
 A stroke is drawn locally as the pointer moves; when it ends, the new hole map becomes the value and the
 component fires `input` (one request, about 5 KB). Brush or eraser and the brush size are local too.
@@ -12,9 +12,13 @@ component fires `input` (one request, about 5 KB). Brush or eraser and the brush
 
 from __future__ import annotations
 
-import gradio as gr
+import base64
 
-from .editor import HOLE_COLOR
+import gradio as gr
+import numpy as np
+
+from ..preprocess import MODEL_SIZE
+from .hole_maps import HOLE_COLOR
 
 BRUSH_SIZES = (1, 2, 3, 4)  # brush diameters in CIFAR pixels
 DEFAULT_BRUSH = 2
@@ -136,8 +140,28 @@ draw();
 """
 
 
-def hole_painter(value: dict, elem_id: str = "editor") -> gr.HTML:
-    """The painter component, showing `value` (an `editor.painter_value`); its `input` event fires after a stroke."""
+class PainterError(ValueError):
+    """A painter value that the page's painter cannot have sent (a hand-made request)."""
+
+
+def painter_value(image: np.ndarray | None, holes: np.ndarray) -> dict:
+    """What the painter shows: a uint8 (32, 32, 3) image (None: nothing picked yet) and a bool (32, 32) hole map."""
+    pixels = "" if image is None else base64.b64encode(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).decode()
+    return {"image": pixels, "holes": "".join(np.where(np.asarray(holes, dtype=bool).ravel(), "1", "0"))}
+
+
+def holes_from_painter(value: dict | None, size: int = MODEL_SIZE) -> np.ndarray:
+    """A painter value -> bool (size, size); no value means no hole."""
+    if not value:
+        return np.zeros((size, size), dtype=bool)
+    holes = value.get("holes") if isinstance(value, dict) else None
+    if not isinstance(holes, str) or len(holes) != size * size or holes.strip("01"):
+        raise PainterError(f"the hole map must be {size * size} characters, each 0 or 1")
+    return (np.frombuffer(holes.encode("ascii"), dtype=np.uint8) == ord("1")).reshape(size, size)
+
+
+def hole_painter(value: dict, elem_id: str = "painter") -> gr.HTML:
+    """The painter component, showing `value` (a `painter_value`); its `input` event fires after a stroke."""
     return gr.HTML(value, html_template=TEMPLATE, css_template=CSS,
                    js_on_load=SCRIPT % {"hole": ", ".join(map(str, HOLE_COLOR)), "brush": DEFAULT_BRUSH},
                    apply_default_css=False, elem_id=elem_id, sizes=list(BRUSH_SIZES), brush=DEFAULT_BRUSH)

@@ -19,16 +19,22 @@ EXAMPLES_PER_CLASS = 3  # gallery columns: this many images of every class
 
 
 @dataclass
+class LoadedModel:
+    """One model the page offers: its inpainter and what its bundle ships for the showcase panels."""
+    inpainter: Inpainter
+    probes: ProbePair | None = None  # None: the bundle has no class probe
+    frames: dict[int, Path] = field(default_factory=dict)  # {epoch: training frame}, empty when it has none
+
+
+@dataclass
 class AppState:
     """Everything the handlers read; built once per server by `make_state` (or `load_state` from names)."""
-    models: dict[str, Inpainter]
+    models: dict[str, LoadedModel]
     examples: ExampleSet | None
     notice: str = ""  # shown above everything: models that did not load, how to get examples
     files: OutputFiles = field(default_factory=OutputFiles)
     gallery_indices: list[int] = field(default_factory=list)  # example index of every gallery item
     gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (32x32 image, label)
-    probes: dict[str, ProbePair | None] = field(default_factory=dict)
-    frames: dict[str, dict[int, Path]] = field(default_factory=dict)
 
     @property
     def model_names(self) -> list[str]:
@@ -38,17 +44,31 @@ class AppState:
     def first_model(self) -> str | None:
         return next(iter(self.models), None)
 
+    @property
+    def inpainters(self) -> dict[str, Inpainter]:
+        return {name: model.inpainter for name, model in self.models.items()}
+
+    def frames(self, name: str | None) -> dict[int, Path]:
+        """The training frames of a model (none for an unknown name or no name)."""
+        model = self.models.get(name or "")
+        return model.frames if model else {}
+
+
+def loaded_model(name: str, inpainter: Inpainter) -> LoadedModel:
+    """A model and its bundle's probes and frames, when its folder is on this machine."""
+    folder = bundle_folder(name) or bundle_folder(inpainter.name)
+    if folder is None:
+        return LoadedModel(inpainter)
+    return LoadedModel(inpainter, load_probe_pair(folder), list_frames(folder))
+
 
 def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice: str = "",
                files: OutputFiles | None = None) -> AppState:
     """The state for these models and examples: the gallery decoded, each bundle's probes and frames found."""
     indices, items = examples.gallery(EXAMPLES_PER_CLASS) if examples else ([], [])
-    folders = {name: bundle_folder(name) or bundle_folder(model.name) for name, model in models.items()}
     files = files or OutputFiles(upload_dir=gradio_upload_folder())
-    return AppState(models, examples, notice, files, indices,
-                    items,
-                    {name: load_probe_pair(folder) if folder else None for name, folder in folders.items()},
-                    {name: list_frames(folder) if folder else {} for name, folder in folders.items()})
+    return AppState({name: loaded_model(name, inpainter) for name, inpainter in models.items()}, examples, notice,
+                    files, indices, items)
 
 
 def load_models(names: Sequence[str]) -> tuple[dict[str, Inpainter], list[str]]:

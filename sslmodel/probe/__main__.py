@@ -75,6 +75,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="AdamW weight decay of end-to-end training (default %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="images per forward pass "
                         "when computing features (default %(default)s)")
+    parser.add_argument("--knn-k", type=int, default=d.knn_k, metavar="K", help="neighbours of the kNN classifier "
+                        "on frozen features, the whole training split as the memory bank; 0 skips it "
+                        "(default %(default)s)")
     parser.add_argument("--json", metavar="OUT", help="write every figure, the command and the wall time here")
     parser.add_argument("--save-probe", action="store_true", help="also fit the shipping probes (pretrained "
                         "encoder and raw pixels, max(--labels) per class, seed 0) and write probe.safetensors "
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading data from {args.data} ...", flush=True)
         dataset = load_dataset(args.data)
         print(f"{len(dataset.train.images)} training and {len(dataset.val.images)} validation images, "
-              f"{len(dataset.classes)} classes; {model_config['arch']} from {args.bundle}", flush=True)
+              f"{len(dataset.classes)} classes; {model_config.arch} from {args.bundle}", flush=True)
         results = run_probe(dataset, model, model_config, config, log=lambda line: print(line, flush=True))
         results |= {"bundle": args.bundle, "data": args.data, "command": command,
                     "hardware": hardware_description(torch.device("cpu"), 1)}
@@ -109,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                                                                for kind, p in probes.items()), flush=True)
             # the bundle's config and card carry the comparison, so the app, the card and the README agree
             record_in_bundle(folder, "probe", {
-                "table": probe_table_markdown(results), "command": command, "hardware": results["hardware"],
+                "table": probe_table_markdown(results), "knn": results.get("knn"), "command": command,
+                "hardware": results["hardware"],
                 "wall_time_seconds": round(time.perf_counter() - started, 1)})
     except (BundleError, DataError, ProbeError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -8,6 +8,8 @@ Per seed, k training images per class are drawn (the draws are nested: the 10 ar
     finetune    encoder plus linear head trained end to end from the pretrained weights
     scratch     the same from the random weights, with the same labels, steps and optimizer
                 (both heads start as the linear probe of the starting encoder)
+Beside them, a weighted kNN on frozen features (probe/knn.py: cosine, k = 200, every training image labelled in
+the memory bank) for the encoder, the random-weights encoder and pixels: no fitting, so no choice of penalty.
 Linear classifiers are multinomial logistic regression on standardised features, fitted by L-BFGS, with the
 L2 penalty chosen per cell on a held-out fifth of the labelled images (sslmodel.probe.linear says why).
 """
@@ -24,10 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..bundle_config import BundleConfig
 from ..convert import to_float
 from ..data import Dataset
 from ..engine import random_flip, warmup_cosine
 from ..models import build_model
+from .knn import KNN_K, KNN_TEMPERATURE, knn_accuracy
 from .linear import (L2_GRID, LBFGS_ITERS, VARIANCE_EPS, LinearFit, Probe, ProbeError, accuracy, encoder_features,
                      pixel_features, train_linear)
 
@@ -52,6 +56,7 @@ class ProbeConfig:
     finetune_lr: float = 3e-4       # AdamW peak, 10% warm-up then cosine to zero; 1e-3 scrambles short runs
     finetune_weight_decay: float = 0.01
     batch_size: int = 500           # images per forward pass when computing features
+    knn_k: int = KNN_K              # neighbours of the kNN classifier; 0 skips it
 
 
 def label_subsets(labels: torch.Tensor, counts: list[int], seed: int) -> dict[int, torch.Tensor]:
@@ -124,7 +129,18 @@ def classifier_logits(classifier: nn.Module, images_uint8: torch.Tensor, batch_s
 
 # ---------------------------------------------------------------------------------------------- the comparison
 
-def run_probe(dataset: Dataset, model: nn.Module, model_config: dict[str, Any], config: ProbeConfig,
+def knn_results(dataset: Dataset, model: nn.Module, random_model: nn.Module, config: ProbeConfig) -> dict[str, Any]:
+    """kNN top-1 (%) on the validation split with the whole training split as the labelled memory bank."""
+    train, val = dataset.train, dataset.val
+    featurize = {"encoder": lambda images: encoder_features(model, images, config.batch_size),
+                 "random": lambda images: encoder_features(random_model, images, config.batch_size),
+                 "pixels": pixel_features}
+    scores = {kind: knn_accuracy(features_of(val.images), val.labels, features_of(train.images), train.labels,
+                                 config.knn_k) for kind, features_of in featurize.items()}
+    return {"k": config.knn_k, "temperature": KNN_TEMPERATURE, "bank_images": len(train.images), **scores}
+
+
+def run_probe(dataset: Dataset, model: nn.Module, model_config: BundleConfig, config: ProbeConfig,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method x label count x seed; returns JSON-ready results (accuracies in %, per seed).
     `model` is the pretrained model; it is only read (fine-tuning trains a copy)."""
@@ -145,7 +161,7 @@ def run_probe(dataset: Dataset, model: nn.Module, model_config: dict[str, Any], 
     def random_model(seed: int) -> nn.Module:
         with torch.random.fork_rng():  # seeded weights without touching the caller's global generator
             torch.manual_seed(seed)
-            return build_model(model_config["arch"], **model_config.get("arch_config", {})).eval()
+            return build_model(model_config.arch, **model_config.arch_config).eval()
 
     def linear_cells(method: str, seed: int, features_of: Callable[[torch.Tensor], torch.Tensor],
                      val_features: torch.Tensor) -> None:
@@ -200,11 +216,15 @@ def run_probe(dataset: Dataset, model: nn.Module, model_config: dict[str, Any], 
                 log(f"{method:>10}  {k:>5} labels/class  seed {seed}: {score:5.1f}%  "
                     f"({time.perf_counter() - started:.0f} s)")
 
+    knn = knn_results(dataset, model, random_model(0), config) if config.knn_k else None
+    if knn:
+        log(f"kNN (k = {knn['k']}, {knn['bank_images']} labelled): encoder {knn['encoder']:.1f}%, random "
+            f"{knn['random']:.1f}%, pixels {knn['pixels']:.1f}%")
     return {"accuracy": accuracy_table, "l2": chosen_l2, "labels_per_class": counts, "seeds": seeds,
             "methods": {method: METHODS[method] for method in accuracy_table},
             "seconds": {method: round(s, 1) for method, s in seconds.items()},
             "classes": dataset.classes, "train_images": len(train.images), "val_images": len(val.images),
-            "arch": model_config["arch"], "arch_config": model_config.get("arch_config", {}),
+            "arch": model_config.arch, "arch_config": model_config.arch_config, "knn": knn,
             "feature_dim": int(encoder_features(model, val.images[:1]).shape[1]), "config": asdict(config)}
 
 
@@ -257,7 +277,12 @@ def probe_report_markdown(results: dict[str, Any]) -> str:
     minutes = results.get("wall_time_seconds", 0) / 60
     run = (f"Wall time {minutes:.1f} min on {results.get('hardware', '?')}:\n\n"
            f"```bash\n{results.get('command', '?')}\n```")
-    return "\n\n".join([probe_table_markdown(results), setup, run])
+    knn = results.get("knn")
+    knn_line = (f"kNN on frozen features (cosine, k = {knn['k']}, votes weighted by exp(similarity / "
+                f"{knn['temperature']:g}), all {knn['bank_images']:,} training images labelled): encoder "
+                f"**{knn['encoder']:.1f}%**, random weights {knn['random']:.1f}%, raw pixels {knn['pixels']:.1f}%."
+                if knn else "")
+    return "\n\n".join(part for part in (probe_table_markdown(results), knn_line, setup, run) if part)
 
 
 def summary_line(results: dict[str, Any]) -> str:
@@ -270,4 +295,6 @@ def summary_line(results: dict[str, Any]) -> str:
         margins = [f"{means['pretrained'] - means[base]:+.1f} pts vs {base}" for base in ("random", "pixels")
                    if base in means]
         line += ("; pretrained encoder " + ", ".join(margins)) if margins else ""
+    if results.get("knn"):
+        line += f"; kNN encoder {results['knn']['encoder']:.1f}%, pixels {results['knn']['pixels']:.1f}%"
     return line + f"; wall time {results.get('wall_time_seconds', 0) / 60:.1f} min"

@@ -1,17 +1,10 @@
-"""The hole map a person paints, as the page's painter holds it, and the pictures made from it.
+"""Hole maps the page makes and shows: random ones of a family, and the image as the model gets it.
 
-The painter (sslmodel.app.painter) shows the 32x32 image enlarged and paints or erases whole CIFAR pixels, so
-what it shows is exactly the hole map the model gets. Its value is plain JSON: the image as base64 RGB bytes
-and the hole map as 1,024 characters, "1" = missing, row by row. A handler that changes the image or the hole
-returns a new value, which the browser draws at once: there is no picture to upload or load, so an update can
-never land after a later one.
-
-Hole convention, as everywhere in sslmodel: bool, True = missing.
+Hole convention, as everywhere in sslmodel: bool (32, 32), True = missing.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 
 import numpy as np
@@ -20,34 +13,8 @@ import torch
 from ..holes import FAMILIES, make_holes
 from ..preprocess import MODEL_SIZE
 
-SCALE = 8  # screen pixels per CIFAR pixel in the comparison slide
 HOLE_COLOR = (255, 0, 255)  # magenta: the hole, in the painter and in the masked preview
 MAX_DRAWS = 64  # union of at most this many draws to reach a coverage in families without a coverage knob
-
-
-class PainterError(ValueError):
-    """A painter value that the page's painter cannot have sent (a hand-made request)."""
-
-
-def painter_value(image: np.ndarray | None, holes: np.ndarray) -> dict:
-    """What the painter shows: a uint8 (32, 32, 3) image (None: nothing picked yet) and a bool (32, 32) hole map."""
-    pixels = "" if image is None else base64.b64encode(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).decode()
-    return {"image": pixels, "holes": "".join(np.where(np.asarray(holes, dtype=bool).ravel(), "1", "0"))}
-
-
-def holes_from_painter(value: dict | None, size: int = MODEL_SIZE) -> np.ndarray:
-    """A painter value -> bool (size, size); no value means no hole."""
-    if not value:
-        return np.zeros((size, size), dtype=bool)
-    holes = value.get("holes") if isinstance(value, dict) else None
-    if not isinstance(holes, str) or len(holes) != size * size or holes.strip("01"):
-        raise PainterError(f"the hole map must be {size * size} characters, each 0 or 1")
-    return (np.frombuffer(holes.encode("ascii"), dtype=np.uint8) == ord("1")).reshape(size, size)
-
-
-def upscale(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
-    """Nearest-neighbour enlargement of an (H, W, ...) array: every pixel becomes a scale x scale block."""
-    return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def masked_view(image: np.ndarray, holes: np.ndarray) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""What each of the page's handlers returns, declared once as a record (a dataclass).
+
+The handlers fill a record with values; the layout fills the same record with the components that show them, so
+the two agree field by field, by name. `flatten` turns either into the sequence Gradio works with: values in
+field order, a nested record's in its place. Like any Gradio output, a field may hold `gr.update(...)` or
+`gr.skip()` instead of a value.
+
+Pictures are paths of 32x32 PNGs (the page enlarges them); None shows nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, get_type_hints
+
+import gradio as gr
+import numpy as np
+
+
+@dataclass
+class Results:
+    """The results of one image, hole and model: tiles, slider and metrics, and the comparison they replace."""
+    original: str | None
+    masked: str | None  # the image with its hole in magenta, as the model gets it
+    reconstruction: str | None  # the model's raw output for every pixel
+    composite: str | None  # the known pixels plus the filled hole
+    heatmap: str | None  # |composite - original|
+    slider: tuple[str, str] | None  # (masked, composite): before and after
+    metrics: str  # Markdown
+    comparison: str | None  # "compare all"'s slide: emptied, it belonged to the previous hole
+    download: dict  # the slide's download button, hidden with it
+    shown: dict  # handlers.shown_value: which results these are
+
+
+@dataclass
+class ProbeGuesses:
+    """The class probes' top 3 guesses for the image (gr.Label values), and what the probes are."""
+    encoder: dict | None  # from the model's features
+    pixels: dict | None  # from the raw pixels
+    note: str
+
+
+@dataclass
+class NewHole:
+    """A hole map drawn into the painter (a random one, or none), and its results."""
+    painter: dict  # painter.painter_value
+    results: Results
+
+
+@dataclass
+class PickedImage:
+    """A newly picked image: its state, the painter showing it, its results and the probes' guesses."""
+    image: np.ndarray | None  # uint8 (32, 32, 3)
+    caption: str
+    painter: dict
+    results: Results
+    probes: ProbeGuesses
+
+
+@dataclass
+class Comparison:
+    """The same hole filled by every method: the slide, and the button that downloads it."""
+    slide: str
+    download: dict
+
+
+@dataclass
+class Frame:
+    """One epoch's training frame and its caption."""
+    picture: str | None
+    note: str
+
+
+@dataclass
+class FramesPanel:
+    """The training-frames panel for a model: the epoch slider (its range and value) and the frame it shows."""
+    epoch: dict
+    frame: Frame
+
+
+@dataclass
+class Inpainted:
+    """The /inpaint API's answer."""
+    composite: str
+    reconstruction: str
+    metrics: dict  # the model's name and image_metrics
+
+
+def flatten(record: Any) -> tuple:
+    """A record's fields in order, a nested record's fields in its place: the outputs or values Gradio takes."""
+    items = []
+    for field in fields(record):
+        value = getattr(record, field.name)
+        items += flatten(value) if is_dataclass(value) else [value]
+    return tuple(items)
+
+
+def skipped(kind: type) -> Any:
+    """A record of this kind that changes nothing on the page: gr.skip() in every field."""
+    hints = get_type_hints(kind)
+    return kind(**{field.name: skipped(hints[field.name]) if is_dataclass(hints[field.name]) else gr.skip()
+                   for field in fields(kind)})
