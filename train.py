@@ -93,14 +93,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--augment", default=r.augment, action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default on)")
     parser.add_argument("--contrastive-weight", type=non_negative(float), default=r.contrastive_weight,
-                        help="also train the encoder with a contrastive loss (SimCLR's NT-Xent on two augmented "
-                        "views of every batch) times this weight; 0 (default) trains on inpainting alone")
+                        help="also train the encoder with a contrastive loss (SimCLR's NT-Xent between each masked "
+                        "image and an augmented view of it) times this weight (default %(default)s); 0 trains on "
+                        "inpainting alone")
     parser.add_argument("--contrastive-stages", default=r.contrastive_stages, choices=FEATURE_STAGES,
                         help="the pooled encoder stages the contrastive loss acts on: all of them (what the probe "
                         "reads) or the deep one (default %(default)s)")
     parser.add_argument("--contrastive-warmup", type=non_negative(float), default=r.contrastive_warmup,
                         metavar="EPOCHS", help="epochs over which the contrastive weight ramps up from zero "
                         "(default %(default)s)")
+    parser.add_argument("--view-holes", default=r.view_holes, action=argparse.BooleanOptionalAction,
+                        help="give the contrastive loss's augmented view holes of its own (default off: the "
+                        "view is seen whole)")
     parser.add_argument("--temperature", type=positive(float), default=r.temperature,
                         help="NT-Xent temperature of the contrastive loss (default %(default)s)")
     parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "

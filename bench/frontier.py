@@ -63,12 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---" * (len(EVAL_FAMILIES) + 6) + "|")
     for folder in args.bundles:
         model, config = load_bundle(folder)
-        margins = {f: config["metrics"][f]["hole_psnr"] - best[f] for f in EVAL_FAMILIES}
+        margins = {f: config.metrics[f]["hole_psnr"] - best[f] for f in EVAL_FAMILIES}
         probe, knn = understanding(model, dataset)
-        training = config["training"]
-        steps = training["epochs_completed"] * (training["train_images"] // config["recipe"]["batch_size"])
+        training = config.training
+        steps = training.epochs_completed * (training.train_images // config.recipe.batch_size)
         row = {"run": folder, "margins": margins, "probe": probe, "knn": knn, "steps": steps,
-               "minutes": training["wall_time_seconds"] / 60, "recipe": config["recipe"]}
+               "minutes": training.wall_time_seconds / 60, "recipe": config.recipe.to_dict()}
         rows.append(row)
         print(f"| {Path(folder).name} | " + " | ".join(f"{m:+.2f}" for m in margins.values())
               + f" | {min(margins.values()):+.2f} | {probe:.1f} | {knn:.1f} | {steps} | {row['minutes']:.1f} |",

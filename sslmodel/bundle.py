@@ -9,6 +9,7 @@ Weights are only ever read from safetensors: nothing from the Hub is unpickled.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import torch
 from huggingface_hub import HfApi, is_offline_mode, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .atomic import atomic_path, write_text
@@ -34,6 +35,7 @@ BUNDLE_PATTERNS = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME, f"{FRAMES_DIR}/*.png", 
 MESSAGE_LIMIT = 300  # characters of another library's message in a BundleError (some run to thousands)
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 DEFAULT_MODEL = "default"
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32; the shipped models have about 1 M
 
 
 class BundleError(RuntimeError):
@@ -124,17 +126,17 @@ def listed(names: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
-    """'' when `found` has exactly the tensor names and shapes of `expected` (a model's state_dict), otherwise a
-    short account of what differs (load_state_dict's own message lists every tensor)."""
-    differ = [key for key in expected if key in found and found[key].shape != expected[key].shape]
+def state_mismatch(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]]) -> str:
+    """'' when `found` has exactly the tensor names and shapes of `expected` (a model's), otherwise a short account
+    of what differs (load_state_dict's own message lists every tensor)."""
+    differ = [key for key in expected if key in found and tuple(found[key]) != tuple(expected[key])]
     missing = [key for key in expected if key not in found]
     unexpected = [key for key in found if key not in expected]
     parts = []
     if differ:
         key = differ[0]
-        parts.append(f"{len(differ)} tensor(s) differ in shape (first: {key} {tuple(found[key].shape)} in the "
-                     f"file, {tuple(expected[key].shape)} in the model)")
+        parts.append(f"{len(differ)} tensor(s) differ in shape (first: {key} {tuple(found[key])} in the "
+                     f"file, {tuple(expected[key])} in the model)")
     if missing:
         parts.append(f"{len(missing)} missing ({listed(missing)})")
     if unexpected:
@@ -142,34 +144,62 @@ def state_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Ten
     return "; ".join(parts)
 
 
-def load_bundle(name_or_path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
-                ) -> tuple[torch.nn.Module, BundleConfig]:
-    """Rebuild a model from its bundle: (model in eval mode, its config)."""
-    folder = resolve(name_or_path)
-    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+def read_config(folder: Path) -> BundleConfig:
+    config_path = folder / CONFIG_NAME
     try:
-        config = BundleConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        arch, arch_config = config.arch, config.arch_config
-        model = build_model(arch, **arch_config)
+        return BundleConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise BundleError(f"{folder} has no {CONFIG_NAME}") from None
     except OSError as error:  # a folder, no permission, an I/O error
         raise BundleError(f"{config_path} cannot be read: {error.strerror or error}") from None
     except KeyError as error:
         raise BundleError(f"{config_path} is not a valid bundle config (no {error})") from None
-    except (json.JSONDecodeError, TypeError, ValueError, RuntimeError) as error:
+    except (json.JSONDecodeError, TypeError, ValueError) as error:
         raise BundleError(f"{config_path} is not a valid bundle config ({shorten(error)})") from None
+
+
+def planned_shapes(config: BundleConfig, config_path: Path) -> dict[str, tuple[int, ...]]:
+    """The tensor shapes the config's network would have, from a model built on the meta device (shapes without
+    memory), refused if it is larger than MAX_PARAMETERS: nothing is allocated for a config that asks too much."""
     try:
-        state = load_file(str(weights_path), device=str(device))
+        with torch.device("meta"):
+            skeleton = build_model(config.arch, **config.arch_config)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise BundleError(f"{config_path} is not a valid bundle config ({shorten(error)})") from None
+    shapes = {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
+    parameters = sum(math.prod(shape) for shape in shapes.values())
+    if parameters > MAX_PARAMETERS:
+        raise BundleError(f"{config_path} asks for a {config.arch} {json.dumps(config.arch_config)} of "
+                          f"{parameters:,} parameters, more than the {MAX_PARAMETERS:,} this loader accepts")
+    return shapes
+
+
+def stored_shapes(weights_path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor names and shapes from a safetensors header, without reading the tensors."""
+    try:
+        with safe_open(str(weights_path), framework="pt") as weights:
+            return {name: tuple(weights.get_slice(name).get_shape()) for name in weights.keys()}
     except FileNotFoundError:
-        raise BundleError(f"{folder} has no {WEIGHTS_NAME}") from None
+        raise BundleError(f"{weights_path.parent} has no {WEIGHTS_NAME}") from None
     except (SafetensorError, OSError) as error:
         raise BundleError(f"{weights_path} is corrupt or cannot be read: {shorten(error)}") from None
-    does_not_fit = f"{weights_path} does not fit {arch} {json.dumps(arch_config)}"
-    if mismatch := state_mismatch(model.state_dict(), state):
+
+
+def load_bundle(name_or_path: str | os.PathLike | None = None, device: str | torch.device = "cpu"
+                ) -> tuple[torch.nn.Module, BundleConfig]:
+    """Rebuild a model from its bundle: (model in eval mode, its config). The config is checked against the
+    weights' header before the network is built, so a bundle that does not fit costs no memory."""
+    folder = resolve(name_or_path)
+    weights_path = folder / WEIGHTS_NAME
+    config = read_config(folder)
+    does_not_fit = f"{weights_path} does not fit {config.arch} {json.dumps(config.arch_config)}"
+    if mismatch := state_mismatch(planned_shapes(config, folder / CONFIG_NAME), stored_shapes(weights_path)):
         raise BundleError(f"{does_not_fit}: {shorten(mismatch)}")
+    model = build_model(config.arch, **config.arch_config)
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(load_file(str(weights_path), device=str(device)), strict=True)
+    except (SafetensorError, OSError) as error:
+        raise BundleError(f"{weights_path} is corrupt or cannot be read: {shorten(error)}") from None
     except RuntimeError as error:
         raise BundleError(f"{does_not_fit}: {shorten(error)}") from None
     return model.to(device, memory_format=torch.channels_last).eval(), config

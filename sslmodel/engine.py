@@ -27,7 +27,7 @@ class Recipe:
     (resume refuses a change) and bundles (config.json's "recipe", the model card). The defaults are the shipped
     default model's recipe."""
     holes: str = "mixed"            # hole family per image (holes.py); mixed: a random family and coverage
-    epochs: int = 30                # passes over the training split; the cosine schedule spans them
+    epochs: int = 66                # passes over the training split; the cosine schedule spans them
     batch_size: int = 128           # images per step and process
     lr: float = 3e-3                # AdamW's peak learning rate
     weight_decay: float = 1e-4
@@ -35,9 +35,10 @@ class Recipe:
     loss: str = "l1"                # l1 or mse
     loss_region: str = "hole"       # hole: average over missing pixels only; all: every pixel (the tutorial)
     augment: bool = True            # random horizontal flips
-    contrastive_weight: float = 0.0  # > 0: also NT-Xent between each masked image and a masked augmented view
+    contrastive_weight: float = 0.5  # > 0: also NT-Xent between each masked image and an augmented view of it
     contrastive_stages: str = "all"  # the pooled encoder stages it acts on: all (what the probe reads) or deep
     contrastive_warmup: float = 0.0  # epochs over which its weight ramps up linearly from zero
+    view_holes: bool = False        # True: the augmented view gets holes of its own; False: it is seen whole
     temperature: float = 0.2        # NT-Xent's temperature
     seed: int = 0
     precision: str = "auto"         # fp32, or bf16 autocast; auto: bf16 where it is fast (device.fast_bf16)
@@ -185,7 +186,8 @@ def train_one_epoch(trained, optimizer, scheduler, images_uint8: torch.Tensor, r
         view = view_holes = None
         if recipe.contrastive:
             view = augmented_view(batch, generator).contiguous(memory_format=torch.channels_last)
-            view_holes = make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
+            view_holes = (make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
+                          if recipe.view_holes else torch.zeros_like(holes))
         with autocast:
             reconstruction, projections = trained(batch, holes, view, view_holes)
         weight = recipe.contrastive_weight_at(scheduler.last_epoch, steps)

@@ -14,7 +14,7 @@ from huggingface_hub.utils import filter_repo_objects
 from PIL import Image
 
 from conftest import make_bundle, smooth_images
-from sslmodel import BundleError, Inpainter, load_bundle, push_bundle, save_bundle, shipped_models
+from sslmodel import BundleError, Inpainter, build_model, load_bundle, push_bundle, save_bundle, shipped_models
 from sslmodel.app.showcase import list_frames
 from sslmodel.bundle import BUNDLE_PATTERNS, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, resolve
 from sslmodel.card import model_card
@@ -112,6 +112,28 @@ def test_weights_of_another_shape_are_reported_briefly(tmp_path):
     message = str(other_arch.value)
     assert len(message) <= len(str(folder)) + 360, message
     assert ": 8 missing (" in message and "; 28 unexpected (" in message and " and 25 more)" in message
+
+
+def test_a_config_that_asks_for_a_huge_network_is_refused_before_anything_is_allocated(tmp_path):
+    """A config beside small weights asking for width 4,000 and 32 context layers (about 15 G parameters): refused
+    from the meta-device shapes, without allocating the network (it used to take 40 to 60 s and 8 to 12 GB)."""
+    folder = make_bundle(tmp_path / "b", width=16)
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    (folder / CONFIG_NAME).write_text(json.dumps({**config, "arch_config": {"width": 4000,
+                                                                              "context_dilations": [2] * 32}}))
+    devices = []
+
+    def recording_build(*args, **kwargs):
+        devices.append(torch.get_default_device().type)
+        return build_model(*args, **kwargs)
+
+    with mock.patch("sslmodel.bundle.build_model", recording_build):
+        with pytest.raises(BundleError, match=r"parameters, more than the 50,000,000 this loader accepts"):
+            load_bundle(folder)
+    assert devices == ["meta"], "the network was only sketched, never allocated"
+    (folder / CONFIG_NAME).write_text(json.dumps({**config, "arch_config": {"width": -3}}))
+    with pytest.raises(BundleError, match="not a valid bundle config"):
+        load_bundle(folder)
 
 
 def test_broken_config_is_reported(tmp_path):

@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             # the bundle's config and card carry the comparison, so the app, the card and the README agree
             record_in_bundle(folder, "probe", {
                 "table": probe_table_markdown(results), "knn": results.get("knn"), "command": command,
+                "labels_per_class": results["labels_per_class"], "accuracy": results["accuracy"],
                 "hardware": results["hardware"],
                 "wall_time_seconds": round(time.perf_counter() - started, 1)})
     except (BundleError, DataError, ProbeError) as error:

@@ -33,6 +33,7 @@ PROBE_WEIGHTS = "probe.safetensors"
 PROBE_CONFIG = "probe.json"
 VARIANCE_EPS = 1e-6  # features are standardised by sqrt(var + eps), as by MAE's BatchNorm probe head
 L2_GRID = (10.0, 1.0, 0.1, 0.01, 1e-3, 1e-4)  # candidate penalties, strongest first (each fit warm-starts the next)
+FEW_LABELS_L2 = 1.0  # the penalty when a class has a single labelled image, so none can be held out
 HOLDOUT_FRACTION = 0.2  # of each class's labelled images, held out to choose the penalty
 LBFGS_ITERS = 300  # L-BFGS iteration cap per fit (the smallest penalties converge slowly)
 
@@ -138,7 +139,10 @@ class LinearFit:
 def train_linear(features: torch.Tensor, labels: torch.Tensor, num_classes: int, l2: float | None = None,
                  iterations: int = LBFGS_ITERS) -> LinearFit:
     """Standardise with these features' statistics, choose the penalty (unless given), fit."""
-    l2 = choose_l2(features, labels, num_classes, iterations=iterations) if l2 is None else l2
+    if l2 is None:
+        too_few = torch.bincount(labels, minlength=num_classes)[labels.unique()].min() < 2
+        # one image per class leaves none to hold out: a strong penalty, close to a nearest-class-mean classifier
+        l2 = FEW_LABELS_L2 if too_few else choose_l2(features, labels, num_classes, iterations=iterations)
     mean, std = standardizer(features)
     weight, bias = fit_linear((features - mean) / std, labels, num_classes, l2, iterations)
     return LinearFit(weight, bias, mean, std, l2)
