@@ -18,7 +18,7 @@ from PIL import Image
 import app
 from sslmodel.app import handlers, make_state
 from sslmodel.app.layout import CONCURRENCY, MODEL_GROUP, QUEUE_SIZE, build_demo
-from sslmodel.app.outputs import OutputFiles
+from sslmodel.app.outputs import OutputFiles, sweep_upload_leftovers
 from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
 from sslmodel.app.compare import (CLASSICAL, HEAT_ANCHORS, SCALE, compare_all, comparison_slide, error_heatmap,
@@ -325,6 +325,20 @@ def test_gradio_upload_leftovers_are_swept(tmp_path):
     age(receiving, 600)
     OutputFiles(tmp_path / "out", upload_dir=uploads).prune()
     assert not leftover.exists() and fresh.exists() and receiving.exists()
+
+
+def test_gradio_cache_is_bounded_by_size_oldest_first(tmp_path):
+    uploads = tmp_path / "gradio"
+    old, older, fresh = (uploads / name / "image.png" for name in ("a1", "b2", "c3"))
+    for path, seconds in ((old, 300), (older, 600), (fresh, 0)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x" * 1000)
+        age(path, seconds)
+    sweep_upload_leftovers(uploads, before=time.time() - 60, max_bytes=2500)
+    assert not older.exists() and not older.parent.exists(), "the oldest goes first, with its folder"
+    assert old.exists() and fresh.exists(), "under the bound, the rest stays"
+    sweep_upload_leftovers(uploads, before=time.time() - 60, max_bytes=10)
+    assert not old.exists() and fresh.exists(), "a file newer than the grace period is never deleted"
 
 
 # ---------------------------------------------------------------------------------------------- handlers

@@ -26,6 +26,7 @@ from ..convert import png_bytes
 
 OUTPUT_MAX_AGE = 3600  # seconds a PNG is kept after it was last returned
 OUTPUT_MAX_BYTES = 200 * 2**20  # the folder's bound; a page view writes about 50 KB
+UPLOAD_MAX_BYTES = 256 * 2**20  # Gradio's upload and cache folder's bound, beside its hourly deletion by age
 GRACE = 60  # seconds: a file returned this recently is never deleted (Gradio has yet to copy it)
 
 
@@ -86,14 +87,32 @@ class OutputFiles:
         return len(sizes), sum(sizes)
 
 
-def sweep_upload_leftovers(upload_dir: Path, before: float) -> None:
-    """Delete the empty `tmp*` files Gradio's upload parser leaves in its upload folder, one per uploaded file
-    (Gradio 6 copies each upload into its cache and never removes the empty temporary file it started with).
-    Only files that were already empty before `before` go: an upload still being received has bytes by then."""
-    for path in Path(upload_dir).glob("tmp*"):
+def sweep_upload_leftovers(upload_dir: Path, before: float, max_bytes: int = UPLOAD_MAX_BYTES) -> None:
+    """Bound Gradio's upload and cache folder, which Gradio itself empties only by age (delete_cache, hourly):
+    - the empty `tmp*` files its upload parser leaves, one per uploaded file (Gradio 6 copies each upload into its
+      cache and never removes the empty temporary file it started with);
+    - then, while the folder holds more than `max_bytes`, its oldest files (uploads and the copies of returned
+      pictures), so a burst of traffic cannot fill a disk before the hour is up; then the folders this empties.
+    Only files untouched since `before` go: an upload still being received, or a picture a client is about to
+    fetch, is newer than that."""
+    files = []
+    for path in Path(upload_dir).rglob("*"):
         try:
             stat = path.stat()
-            if path.is_file() and stat.st_size == 0 and stat.st_mtime < before:
-                path.unlink()
         except FileNotFoundError:
             continue
+        if not path.is_file():
+            continue
+        if path.parent == Path(upload_dir) and path.name.startswith("tmp") and stat.st_size == 0:
+            if stat.st_mtime < before:
+                path.unlink(missing_ok=True)
+            continue
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for mtime, size, path in sorted(files):
+        if total <= max_bytes or mtime >= before:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        if path.parent != Path(upload_dir) and not any(path.parent.iterdir()):
+            path.parent.rmdir()
