@@ -1,0 +1,182 @@
+"""Does the server's memory stay flat? N requests to /inpaint from several clients, the server's resident memory
+and its temporary folders every 1,000 requests, and the slope after a warm-up, beside the same soak of a
+do-nothing Gradio app with the same signature (two files and a model name in, two images and a JSON out).
+
+    python bench/soak.py                                      # 10,000 requests after 1,000 of warm-up, 4 clients
+    python bench/soak.py --requests 3000 --warmup 1000 --every 500
+    python bench/soak.py --floor                              # the do-nothing app alone
+
+Each server runs in a process of its own (`python app.py`, or this script's --serve-floor), with its own Gradio
+temporary folder, so the resident memory read from /proc is the server's alone. Requests go through
+gradio_client (upload, call, download the results), with random images of 32 to 100 px, random masks, and every
+shipped model in turn. Linux only (/proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from gradio_client import Client, handle_file
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = 64  # distinct image and mask files the clients cycle through
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def resident_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def folder_usage(folder: Path) -> tuple[int, float]:
+    """(entries, MB) of every file and folder under `folder`."""
+    entries, size = 0, 0
+    for path in folder.rglob("*"):
+        entries += 1
+        try:
+            size += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:
+            continue
+    return entries, size / 2**20
+
+
+def write_inputs(folder: Path, seed: int = 0) -> list[tuple[str, str]]:
+    """Random images of 32 to 100 px and 32x32 masks (white = missing) of random coverage."""
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for i in range(INPUTS):
+        side = int(rng.integers(32, 101))
+        image, mask = folder / f"image{i}.png", folder / f"mask{i}.png"
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(image)
+        Image.fromarray(((rng.random((32, 32)) < rng.uniform(0.05, 0.6)) * 255).astype(np.uint8)).save(mask)
+        pairs.append((str(image), str(mask)))
+    return pairs
+
+
+def serve_floor(port: int) -> None:
+    """The do-nothing app: the uploaded image back twice and an empty JSON, with the app's queue settings."""
+    import gradio as gr
+
+    from sslmodel.app.layout import CONCURRENCY, QUEUE_SIZE
+
+    def inpaint(image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
+        return image, image, {}
+
+    with gr.Blocks() as demo:
+        inputs = [gr.File(label="image"), gr.File(label="mask"), gr.Textbox(label="model")]
+        outputs = [gr.Image(format="png"), gr.Image(format="png"), gr.JSON()]
+        gr.Button().click(inpaint, inputs, outputs, api_name="inpaint", concurrency_limit=CONCURRENCY)
+    demo.queue(max_size=QUEUE_SIZE).launch(server_port=port, prevent_thread_lock=False)
+
+
+def start_server(floor: bool, temp_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = ([sys.executable, __file__, "--serve-floor", str(port)] if floor
+               else [sys.executable, str(ROOT / "app.py"), "--port", str(port)])
+    env = os.environ | {"GRADIO_TEMP_DIR": str(temp_dir), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(240):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server, url
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"error: the server exited with {server.returncode} before it listened")
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit("error: the server did not listen within 2 minutes")
+
+
+def slope_per_thousand(requests: list[int], values: list[float]) -> float:
+    """Least-squares growth per 1,000 requests."""
+    if len(requests) < 2:
+        return float("nan")
+    return float(np.polyfit(np.asarray(requests) / 1000, np.asarray(values), 1)[0])
+
+
+def soak(floor: bool, args: argparse.Namespace, inputs: list[tuple[str, str]], models: list[str]) -> dict:
+    temp_dir = Path(tempfile.mkdtemp(prefix="sslmodel-soak-"))
+    server, url = start_server(floor, temp_dir)
+    label = "do-nothing app" if floor else "app"
+    rows = []
+    try:
+        clients = [Client(url, verbose=False) for _ in range(args.clients)]
+
+        def call(i: int) -> None:
+            image, mask = inputs[i % len(inputs)]
+            clients[i % len(clients)].predict(image=handle_file(image), mask=handle_file(mask),
+                                              model=models[i % len(models)], api_name="/inpaint")
+
+        total, done, started = args.warmup + args.requests, 0, time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            while done < total:
+                chunk = min(args.every, total - done)
+                list(pool.map(call, range(done, done + chunk)))
+                done += chunk
+                entries, megabytes = folder_usage(temp_dir)
+                rows.append({"requests": done, "rss_mb": resident_mb(server.pid), "temp_entries": entries,
+                             "temp_mb": megabytes})
+                print(f"{label:>15}: {done:>6} requests  RSS {rows[-1]['rss_mb']:7.1f} MB  temp {entries:6d} "
+                      f"entries {megabytes:6.1f} MB  ({done / (time.perf_counter() - started):.1f} req/s)",
+                      flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    after = [row for row in rows if row["requests"] >= args.warmup]
+    counts = [row["requests"] for row in after]
+    return {"label": label, "rows": rows,
+            "rss_slope": slope_per_thousand(counts, [row["rss_mb"] for row in after]),
+            "temp_mb_slope": slope_per_thousand(counts, [row["temp_mb"] for row in after]),
+            "temp_entries_slope": slope_per_thousand(counts, [row["temp_entries"] for row in after])}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=10_000, help="requests measured after the warm-up")
+    parser.add_argument("--warmup", type=int, default=1_000, help="requests before the slope is measured")
+    parser.add_argument("--clients", type=int, default=4, help="clients sending at once")
+    parser.add_argument("--every", type=int, default=1_000, help="requests between two readings")
+    parser.add_argument("--floor", action="store_true", help="soak only the do-nothing app")
+    parser.add_argument("--no-floor", action="store_true", help="soak only the app")
+    parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve_floor:
+        serve_floor(args.serve_floor)
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from sslmodel import shipped_models
+
+    inputs = write_inputs(Path(tempfile.mkdtemp(prefix="sslmodel-soak-inputs-")))
+    runs = [floor for floor in (False, True) if not (floor and args.no_floor) and not (not floor and args.floor)]
+    results = [soak(floor, args, inputs, shipped_models()) for floor in runs]
+    for result in results:
+        print(f"{result['label']}: after {args.warmup} requests of warm-up, RSS {result['rss_slope']:+.1f} MB, "
+              f"temporary files {result['temp_mb_slope']:+.1f} MB and {result['temp_entries_slope']:+.0f} entries "
+              "per 1,000 requests")
+    line = "; ".join(f"{r['label']} RSS {r['rss_slope']:+.1f} MB per 1,000" for r in results)
+    print(f"soak: {args.requests} requests after {args.warmup} of warm-up, {args.clients} clients: {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
