@@ -1,14 +1,16 @@
 """Train an inpainting model on unlabelled images and write a weights bundle.
 
-    # the default model on CIFAR-10 (downloaded by torchvision on first use)
-    python train.py --data cifar10 --epochs 30 --out runs/default
-    # from an image folder (class subfolders or flat), e.g. the offline copy of CIFAR-10
+    # the shipped default model (its defaults are the recipe), from an image folder such as the offline CIFAR-10
     python train.py --data data/train --out runs/default
+    # the same on CIFAR-10 downloaded by torchvision on first use; or a short try of the recipe
+    python train.py --data cifar10 --out runs/default
+    python train.py --data data/train --epochs 4 --out runs/quick
+    # inpainting alone, without the contrastive loss
+    python train.py --data data/train --contrastive-weight 0 --out runs/inpaint-only
     # the tutorial's autoencoder, by the tutorial's recipe
     python train.py --data data/train --arch tutorial --holes pixels --epochs 5 --batch-size 4 --lr 1e-3 \\
-        --weight-decay 0 --schedule constant --loss mse --loss-region all --no-augment --out runs/tutorial
-    # jointly with a contrastive loss on two augmented views (the multitask bundle)
-    python train.py --data data/train --contrastive-weight 0.5 --batch-size 256 --out runs/multitask
+        --weight-decay 0 --schedule constant --loss mse --loss-region all --no-augment --contrastive-weight 0 \\
+        --out runs/tutorial
     # continue an interrupted run
     python train.py --data data/train --out runs/default --resume
     # two processes (DistributedDataParallel)
@@ -28,7 +30,7 @@ from sslmodel.device import PRECISIONS
 from sslmodel.engine import NonFiniteLossError, Recipe
 from sslmodel.objective import FEATURE_STAGES
 from sslmodel.holes import FAMILIES
-from sslmodel.models import DEFAULT_ARCH, MODELS
+from sslmodel.models import DEFAULT_ARCH, DEFAULT_ARCH_CONFIG, MODELS
 from sslmodel.trainer import TrainConfig, TrainingError, train
 
 
@@ -73,8 +75,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", default=d.data, help="'cifar10' (torchvision download) or an image folder with "
                         "class subfolders or flat (jpg, png, webp). Default: %(default)s")
     parser.add_argument("--arch", default=d.arch, choices=sorted(MODELS), help=f"architecture (default {DEFAULT_ARCH})")
-    parser.add_argument("--arch-config", type=json_object, default={}, metavar="JSON",
-                        help='architecture keyword arguments as JSON, e.g. \'{"width": 64}\'')
+    parser.add_argument("--arch-config", type=json_object, metavar="JSON",
+                        help='architecture keyword arguments as JSON, e.g. \'{"width": 48}\' (default: '
+                        f'{json.dumps(DEFAULT_ARCH_CONFIG)} for {DEFAULT_ARCH}, none for the others)')
     parser.add_argument("--holes", default=r.holes, choices=sorted(FAMILIES),
                         help="hole family used in training (default %(default)s: a random family per image)")
     parser.add_argument("--epochs", type=positive(int), default=r.epochs, help="passes over the training split "
@@ -135,8 +138,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_config(args: argparse.Namespace) -> TrainConfig:
     recipe = Recipe(**{key: value for key, value in vars(args).items() if key in Recipe.__dataclass_fields__})
-    run_fields = set(TrainConfig.__dataclass_fields__) - {"recipe"}
-    return TrainConfig(recipe=recipe, **{key: value for key, value in vars(args).items() if key in run_fields})
+    run_fields = set(TrainConfig.__dataclass_fields__) - {"recipe", "arch_config"}
+    arch_config = args.arch_config if args.arch_config is not None else (
+        dict(DEFAULT_ARCH_CONFIG) if args.arch == DEFAULT_ARCH else {})
+    return TrainConfig(recipe=recipe, arch_config=arch_config,
+                       **{key: value for key, value in vars(args).items() if key in run_fields})
 
 
 def main(argv: list[str] | None = None) -> int:
