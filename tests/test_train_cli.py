@@ -151,13 +151,13 @@ def test_every_recipe_field_and_the_process_count_are_compared():
     assert run_changes(saved, trainer.TrainConfig(), 2) == []
     assert run_changes(saved, trainer.TrainConfig(), 1) == ["processes 2 -> 1"]
     recipe = Recipe(holes="boxes", epochs=3, batch_size=4, lr=1.0, weight_decay=0.0, schedule="constant", loss="mse",
-                    loss_region="all", augment=False, contrastive_weight=0.5, contrastive_stages="deep",
-                    contrastive_warmup=1.0, temperature=0.1, seed=5, precision="bf16")
+                    loss_region="all", augment=False, contrastive_weight=0.0, contrastive_stages="deep",
+                    contrastive_warmup=1.0, view_holes=True, temperature=0.1, seed=5, precision="bf16")
     changed = trainer.TrainConfig(arch="tutorial", recipe=recipe)
     named = [change.split()[0] for change in run_changes(saved, changed, 2)]
     assert named == ["--arch", "--holes", "--epochs", "--batch-size", "--lr", "--weight-decay", "--schedule",
                      "--loss", "--loss-region", "--augment", "--contrastive-weight", "--contrastive-stages",
-                     "--contrastive-warmup", "--temperature", "--seed", "--precision"]
+                     "--contrastive-warmup", "--view-holes", "--temperature", "--seed", "--precision"]
     unrelated = trainer.TrainConfig(data="elsewhere", device="cpu", threads=1, val_images_per_epoch=8, compile=False)
     assert run_changes(saved, unrelated, 2) == []
     older = asdict(trainer.TrainConfig())
