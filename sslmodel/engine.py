@@ -27,7 +27,7 @@ class Recipe:
     (resume refuses a change) and bundles (config.json's "recipe", the model card). The defaults are the shipped
     default model's recipe."""
     holes: str = "mixed"            # hole family per image (holes.py); mixed: a random family and coverage
-    epochs: int = 66                # passes over the training split; the cosine schedule spans them
+    epochs: int = 52                # passes over the training split; the cosine schedule spans them
     batch_size: int = 128           # images per step and process
     lr: float = 3e-3                # AdamW's peak learning rate
     weight_decay: float = 1e-4
