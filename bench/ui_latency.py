@@ -1,9 +1,12 @@
 """How fast the page answers a person, measured in a real browser (Debian's Chromium through Playwright):
-from a click on "Random mask", a click on a gallery example, and the end of a brush stroke, until the new
-composite is on screen (its picture changed and finished loading). p50 and p95 over --actions of each.
+from a click on "Random mask", a click on a gallery example, the end of a brush stroke and its undo (Ctrl+Z),
+until the new composite is on screen (its picture changed and finished loading); and from a click on a gallery
+example until the "What did it learn?" panels show its look-alikes (they come in an event after the results).
+p50 and p95 over --actions of each.
 
     python bench/ui_latency.py                      # the shipped models, the built-in gallery, 24 actions each
     python bench/ui_latency.py --model runs/default --actions 40
+    python bench/ui_latency.py --actions 1 --warm-up 1           # a quick check that it runs
 
 The app runs in-process with the settings of `python app.py` (queue, one torch thread per request).
 """
@@ -25,6 +28,7 @@ from sslmodel import shipped_models
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
 from sslmodel.app.examples import from_gallery
 from sslmodel.app.layout import TORCH_THREADS
+from sslmodel.app.learned import load_reference
 from sslmodel.app.state import load_models
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,7 +80,32 @@ def brush_stroke(page, i: int) -> float | None:
         return None
 
 
-ACTIONS = {"random mask": random_mask, "gallery example": gallery_click, "brush stroke": brush_stroke}
+def undo(page, i: int) -> float | None:
+    """A brush stroke as above (untimed), then Ctrl+Z: seconds until the composite before the stroke is back on
+    screen. The undo answers as a stroke does (one request). None when the stroke itself was lost."""
+    if brush_stroke(page, i) is None:
+        return None
+    return timed(page, lambda: page.keyboard.press("Control+z"))
+
+
+LOOKALIKES = """previous => {  // the feature look-alikes are new pictures (loaded lazily: they are below the fold)
+    const images = [...document.querySelectorAll("#neighbours-features img")];
+    return images.length > 0 && images.map(image => image.src).join() !== previous;
+}"""
+
+
+def panels_after_pick(page, i: int) -> float:
+    """Seconds from a click on a gallery example until the page holds its look-alikes (and the maps, in the same
+    answer): the answer rendered, not the thumbnails decoded (the browser loads them once they are scrolled to)."""
+    previous = page.evaluate("() => [...document.querySelectorAll('#neighbours-features img')].map(i => i.src).join()")
+    start = time.perf_counter()
+    page.locator("#examples .gallery-item").nth((i + 7) % 30).click()
+    page.wait_for_function(LOOKALIKES, arg=previous, polling="raf", timeout=60_000)
+    return time.perf_counter() - start
+
+
+ACTIONS = {"random mask": random_mask, "gallery example": gallery_click, "brush stroke": brush_stroke, "undo": undo,
+           "gallery example, to the look-alikes": panels_after_pick}
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -105,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     threads = torch.get_num_threads()
     torch.set_num_threads(TORCH_THREADS)
-    demo = build_demo(make_state(models, from_gallery()))
+    demo = build_demo(make_state(models, from_gallery(), reference=load_reference()))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     figures = {}
     try:
@@ -135,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         demo.close()
         torch.set_num_threads(threads)
 
-    print(f"From the action to the new composite on screen, Chromium, models {', '.join(models)}\n")
+    print(f"From the action to the new composite (or look-alikes) on screen, Chromium, models {', '.join(models)}\n")
     print("| action | actions | p50 (ms) | p95 (ms) | strokes lost |")
     print("|---|---:|---:|---:|---:|")
     for name, row in figures.items():

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, UnidentifiedImageError
 
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
-from app_inputs import MODEL_NAMES
+from app_inputs import MODEL_NAMES, save_png
 from sslmodel.app.hole_maps import HOLE_COLOR
 from sslmodel.app.examples import find_examples
 
@@ -231,6 +231,8 @@ def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
                  and not np.array_equal(c, original), "the opening fill")
         assert original.std() > 20  # a real picture, not a blank tile
         assert page.locator("#examples .gallery-item").count() == 30  # 3 of each of the 10 classes
+        check_learned_panels(page)  # ends on another example
+        original = tile(page, "original")
         page.get_by_role("button", name="Random image").click()
         wait_for(lambda: not np.array_equal(tile(page, "original"), original), "another example")
         assert "Hole PSNR" in page.locator("#metrics").inner_text()
@@ -243,9 +245,291 @@ def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
     assert str(ROOT / "sslmodel") not in errors and str(ROOT / "app.py") not in errors, errors
 
 
+LEARNED_PANELS = ("neighbours-features", "neighbours-pixels", "feature-map", "label-curve", "fill-restores")
+
+
+def lookalikes(page) -> list[str]:
+    """The pictures the feature look-alikes show (their URLs), in order."""
+    return page.eval_on_selector_all("#neighbours-features img", "images => images.map(image => image.src)")
+
+
+def check_learned_panels(page) -> None:
+    """"What did it learn?": its five panels on screen, filled for the opening image, then for a picked one."""
+    wait_for(lambda: len(lookalikes(page)) == 8 and len(page.locator("#neighbours-pixels img").all()) == 8,
+             "the look-alikes")
+    assert "of 8" in page.locator("#neighbours-features").inner_text()
+    wait_for(lambda: page.locator("#feature-map img").count() == 1, "the maps")
+    wait_for(lambda: "bring the class back" in page.locator("#fill-restores").inner_text(), "the fill's class")
+    wait_for(lambda: all(page.locator(f"#{elem_id}").is_visible() for elem_id in LEARNED_PANELS), "all five panels")
+    curve = page.locator("#label-curve")  # a plot, or the note of a bundle that predates the per-label record
+    assert curve.locator("img").count() == 1 or "predate" in curve.inner_text()
+    before = lookalikes(page)
+    page.locator("#examples .gallery-item").nth(13).click()  # another class's image
+    wait_for(lambda: len(now := lookalikes(page)) == 8 and now != before, "the picked image's look-alikes")
+
+
 def page_opens(page, url: str) -> bool:
     try:
         page.goto(url)
         return True
     except sync_api.Error:
         return False
+
+
+# ---------------------------------------------------------------------------------------------- editing and presenting
+
+CANVAS_PIXELS = """() => {  // the RGB pixels the painter's canvas shows
+    const data = document.querySelector('#painter canvas').getContext('2d').getImageData(0, 0, 32, 32).data;
+    return Array.from({length: 1024 * 3}, (_, i) => data[4 * Math.floor(i / 3) + i % 3]);
+}"""
+
+
+def agreed(page) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the painter's hole map, the Masked input tile) once the tile shows the painter's hole map, else None."""
+    masked = tile(page, "masked")
+    holes = painted_holes(page)
+    return None if masked is None or not np.array_equal((masked == HOLE_COLOR).all(axis=-1), holes) else (holes, masked)
+
+
+def changed(page, act: Callable[[], object], what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Do `act`, then wait for a new hole map in the painter and in the Masked input tile; return both."""
+    before = painted_holes(page)
+    act()
+    wait_for(lambda: (now := agreed(page)) is not None and not np.array_equal(now[0], before), what)
+    return agreed(page)
+
+
+def settled(page, holes: np.ndarray, masked: np.ndarray | None, what: str) -> None:
+    """Wait until the painter shows `holes` and the Masked input tile shows them (exactly `masked`, when given)."""
+    wait_for(lambda: (now := agreed(page)) is not None and np.array_equal(now[0], holes)
+             and (masked is None or np.array_equal(now[1], masked)), what)
+
+
+def load_mask(page, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.locator("#mask-upload").click()
+    chooser.value.set_files(str(path))
+
+
+def saved_mask(page) -> np.ndarray:
+    """The file "Save mask" downloads. (Headless Chromium now and then cancels a page's later downloads, its limit
+    on automatic downloads; the file is then fetched from the address the button downloaded.)"""
+    with page.expect_download() as download:
+        page.locator("#mask-download").click()
+    saved = download.value
+    assert saved.suggested_filename == "mask.png"
+    data = Path(saved.path()).read_bytes() if saved.failure() is None else page.request.get(saved.url).body()
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def opened(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#painter canvas")
+    wait_for(lambda: (holes := shown_holes(page)) is not None and holes.sum() == 256, "the opening result")
+
+
+def test_undo_and_redo_bring_back_every_hole_map_and_its_masked_input(browser, url, tiny_examples, tmp_path):
+    page = new_page(browser)
+    try:
+        opened(page, url)
+        assert page.locator("#undo").is_disabled() and page.locator("#redo").is_disabled()
+        wait_for(lambda: agreed(page) is not None, "the opening hole in the painter and the tile")
+        loaded = np.zeros((32, 32), dtype=bool)
+        loaded[2:6, 3:29] = True
+        mask_file = save_png(loaded.astype(np.uint8) * 255, tmp_path / "mask.png")
+        states = [agreed(page)]  # every change to the hole map: (painter, Masked input tile)
+        for what, act in [("a stroke", lambda: stroke(page, -11, -8, 8)),
+                          ("an eraser stroke", lambda: (page.get_by_role("button", name="Eraser").click(),
+                                                        stroke(page, 0, -9, 0))),
+                          ("Clear mask", page.get_by_role("button", name="Clear mask").click),
+                          ("a loaded mask", lambda: load_mask(page, mask_file)),
+                          ("Random mask", page.get_by_role("button", name="Random mask").click)]:
+            states.append(changed(page, act, what))
+        assert np.array_equal(states[4][0], loaded) and not states[3][0].any()
+
+        undos = [lambda: page.keyboard.press("Control+z"), page.locator("#undo").click]
+        for k in range(len(states) - 2, -1, -1):  # back to the opening hole map, one change at a time
+            undos[k % 2]()
+            settled(page, *states[k], f"the undo back to change {k}")
+        assert page.locator("#undo").is_disabled() and page.locator("#redo").is_enabled()
+
+        page.locator("#model input").click()  # a model switch keeps the history
+        page.get_by_role("option", name=MODEL_NAMES[1]).click()
+        wait_for(lambda: MODEL_NAMES[1] in page.locator("#metrics").inner_text(), "the other model's results")
+        redos = [page.locator("#redo").click, lambda: page.keyboard.press("Control+Shift+z"),
+                 lambda: page.keyboard.press("Control+y")]  # the button first: it takes the focus off the dropdown
+        for k in range(1, len(states)):
+            redos[(k - 1) % 3]()
+            settled(page, *states[k], f"the redo to change {k}")  # the Masked input tile is the model's input
+        assert page.locator("#redo").is_disabled()
+
+        # A picked image has a history of its own; back on the first one, its history is there again.
+        first = tile(page, "original")
+        page.locator("#examples .gallery-item").nth(4).click()
+        wait_for(lambda: np.array_equal(tile(page, "original"), tiny_examples.load(4)), "the picked example")
+        assert page.locator("#undo").is_disabled()
+        page.get_by_role("button", name="Brush").click()
+        changed(page, lambda: stroke(page, 12, -8, 8), "a stroke on the picked example")
+        page.locator("#examples .gallery-item").nth(0).click()
+        wait_for(lambda: np.array_equal(tile(page, "original"), first), "the first example again")
+        page.keyboard.press("Control+z")
+        settled(page, *states[-1], "the first example's last hole map")
+    finally:
+        page.close()
+
+
+def test_every_key_does_what_the_keys_help_says_but_not_while_typing(browser, url):
+    page = new_page(browser)
+    try:
+        opened(page, url)
+        page.locator("#keys-help summary").click()
+        listed = page.locator("#keys-help").inner_text()
+        for key in ("B", "E", "[ and ]", "R", "C", "hold O", "Ctrl+Z", "Ctrl+Shift+Z or Ctrl+Y"):
+            assert key in listed, key
+
+        def pressed(kind: str) -> list[str]:
+            return page.eval_on_selector_all(f"#painter .{kind}[aria-pressed=true]",
+                                             "buttons => buttons.map(b => b.dataset.tool || b.dataset.size)")
+        page.keyboard.press("e")
+        assert pressed("tool") == ["erase"]
+        page.keyboard.press("b")
+        assert pressed("tool") == ["paint"] and pressed("size") == ["2"]
+        for key, size in [("]", "3"), ("]", "4"), ("]", "4"), ("[", "3"), ("[", "2"), ("[", "1"), ("[", "1")]:
+            page.keyboard.press(key)
+            assert pressed("size") == [size], (key, size)
+
+        page.keyboard.press("c")
+        settled(page, np.zeros((32, 32), dtype=bool), None, "the mask cleared by C")
+        holes, _ = changed(page, lambda: stroke(page, -11.5, -6, 6), "a stroke of size 1")
+        assert sorted(set(np.nonzero(holes)[0])) == [4]  # the size [ chose: one CIFAR pixel
+        page.keyboard.press("e")
+        erased, _ = changed(page, lambda: stroke(page, -11.5, -7, 0), "the eraser chosen by E")
+        assert not erased[:, :16].any() and np.array_equal(erased[:, 17:], holes[:, 17:])
+        page.keyboard.press("r")
+        wait_for(lambda: (h := agreed(page)) is not None and h[0].sum() == 256 and h[0][8:24, 8:24].all(),
+                 "the random mask drawn by R")
+
+        original = tile(page, "original")
+        page.keyboard.down("o")  # hold O: the original, without its holes
+        wait_for(lambda: not painted_holes(page).any(), "the original while O is held")
+        assert np.array_equal(np.array(page.evaluate(CANVAS_PIXELS), dtype=np.uint8).reshape(32, 32, 3), original)
+        page.keyboard.up("o")
+        wait_for(lambda: painted_holes(page).sum() == 256, "the holes again once O is released")
+
+        page.locator("#seed input").click()  # in a text field, a key types
+        page.keyboard.press("c")
+        page.keyboard.press("Control+z")
+        page.wait_for_timeout(1000)
+        assert painted_holes(page).sum() == 256 and shown_holes(page).sum() == 256
+    finally:
+        page.close()
+
+
+def test_a_mask_file_loads_and_the_saved_mask_equals_it(browser, url, tmp_path):
+    page = new_page(browser)
+    try:
+        opened(page, url)
+        wait_for(lambda: agreed(page) is not None, "the opening hole in the painter and the tile")
+        before = painted_holes(page)
+        mask = np.zeros((32, 32), dtype=np.uint8)
+        mask[3:9, 2:30] = 255
+        mask[20:30, 5:12] = 255
+        load_mask(page, save_png(mask, tmp_path / "mask.png"))  # 32x32, white = missing
+        settled(page, mask > 127, None, "the loaded mask")
+        saved = saved_mask(page)
+        assert saved.shape == (32, 32) and np.array_equal(saved, mask)  # the same file, pixel for pixel
+
+        page.keyboard.press("Control+z")  # a loaded mask is a change like any other
+        settled(page, before, None, "the hole map before the loaded mask")
+        assert np.array_equal(saved_mask(page) > 127, before)
+
+        load_mask(page, save_png(mask[:20, :20], tmp_path / "small.png"))  # neither 32x32 nor the image's size
+        page.get_by_text("it must be 32x32", exact=False).first.wait_for()
+        assert np.array_equal(painted_holes(page), before)
+    finally:
+        page.close()
+
+
+def inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+
+def test_presentation_mode_fits_a_1280x720_projector_and_the_dark_theme_switches(browser, url, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(TIMEOUT * 1000)
+    try:
+        opened(page, url + "?present=1")
+        wait_for(lambda: tile(page, "composite") is not None, "the opening fill")
+        assert page.evaluate("document.body.classList.contains('present')")
+        assert page.locator("#present").get_attribute("aria-pressed") == "true"
+        for selector in ("#painter canvas", "#undo", "#redo", "#mask-upload", "#mask-download", "#examples",
+                         "#slider", "#composite"):  # choosing, painting and the result, without scrolling
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None and inside(box, 1280, 720), (selector, box)
+        assert page.evaluate("window.scrollY") == 0
+        assert not page.locator("#header").is_visible() and not page.locator(".help").first.is_visible()
+        presented = page.locator("#painter canvas").bounding_box()["width"]
+        page.screenshot(path=str(tmp_path / "presentation.png"))
+
+        page.locator("#present").click()  # off: the page as usual, and the address says so
+        assert not page.evaluate("document.body.classList.contains('present')")
+        assert "present=1" not in page.evaluate("location.href")
+        assert page.locator("#painter canvas").bounding_box()["width"] < presented  # presenting enlarged it
+        page.locator("#present").click()
+        assert "present=1" in page.evaluate("location.href")
+        assert page.locator("#painter canvas").bounding_box()["width"] == presented
+
+        page.locator("#dark-theme").click()
+        assert page.evaluate("document.body.classList.contains('dark')")
+        assert "__theme=dark" in page.evaluate("location.href")
+        assert page.locator("#dark-theme").get_attribute("aria-pressed") == "true"
+        opened(page, url + "?present=1&__theme=dark")  # what a bookmark of it opens
+        assert page.evaluate("document.body.classList.contains('dark')")
+        assert page.locator("#dark-theme").get_attribute("aria-pressed") == "true"
+        assert page.locator("#present").get_attribute("aria-pressed") == "true"
+    finally:
+        page.close()
+
+
+PEN_STROKE = """([type, button]) => {  // a pen drawn across row 20 (button 5: its eraser end), as a tablet sends it
+    const canvas = document.querySelector('#painter canvas'), box = canvas.getBoundingClientRect();
+    const at = (kind, x) => canvas.dispatchEvent(new PointerEvent(kind, {
+        pointerId: 9, pointerType: type, isPrimary: true, button: kind === 'pointermove' ? -1 : button,
+        buttons: 1, clientX: box.left + x * box.width / 32, clientY: box.top + 20.5 * box.height / 32,
+        bubbles: true, cancelable: true}));
+    at('pointerdown', 4);
+    for (let x = 5; x < 28; x++) at('pointermove', x);
+    at('pointerup', 28);
+}"""
+
+
+def test_a_finger_or_a_pen_paints_and_the_page_does_not_scroll(browser, url):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT * 1000)
+    try:
+        opened(page, url)
+        assert page.evaluate("getComputedStyle(document.querySelector('#painter canvas')).touchAction") == "none"
+        page.get_by_role("button", name="Clear mask").click()
+        settled(page, np.zeros((32, 32), dtype=bool), None, "an empty mask")
+        page.evaluate("window.scrollTo(0, 40)")
+        scrolled = page.evaluate("window.scrollY")
+        box = page.locator("#painter canvas").bounding_box()
+        unit = box["width"] / 32
+        touch = context.new_cdp_session(page)
+        points = [{"x": box["x"] + 3.5 * unit, "y": box["y"] + (2 + row) * unit} for row in range(0, 28, 2)]
+
+        def drag() -> None:  # a real touch drag down the canvas: on a page that scrolls, the gesture of a scroll
+            touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
+            for point in points[1:]:
+                touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        holes, _ = changed(page, drag, "the finger's stroke")
+        assert holes[2:28, 3].all() and not holes[:, 6:].any() and page.evaluate("window.scrollY") == scrolled
+
+        painted, _ = changed(page, lambda: page.evaluate(PEN_STROKE, ["pen", 0]), "the pen's stroke")
+        assert painted[20, 5:27].all() and np.array_equal(painted[:19], holes[:19])
+        erased, _ = changed(page, lambda: page.evaluate(PEN_STROKE, ["pen", 5]), "the pen's eraser")
+        assert not erased[19:22, 5:27].any() and np.array_equal(erased[:19], holes[:19])
+    finally:
+        context.close()

@@ -23,8 +23,8 @@ from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
 from sslmodel.app.compare import (CLASSICAL, HEAT_ANCHORS, SCALE, compare_all, comparison_slide, error_heatmap,
                                   image_metrics, upscale)
-from sslmodel.app.hole_maps import HOLE_COLOR, masked_view, random_holes
-from sslmodel.app.painter import PainterError, holes_from_painter, painter_value
+from sslmodel.app.hole_maps import HOLE_COLOR, mask_picture, masked_view, random_holes
+from sslmodel.app.painter import KEYS, PainterError, hole_painter, holes_from_painter, painter_value
 from sslmodel.app.records import flatten, skipped
 from sslmodel.app.examples import (ENV_VAR, GALLERY_FILE, HOW_TO_GET, find_examples, from_cifar10, from_folder,
                                    from_gallery, write_gallery)
@@ -408,7 +408,7 @@ def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, t
     upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
     outputs = handlers.on_upload(built, str(upload), painted, MODEL_NAMES[0])
     image, painter, results = outputs.image, outputs.painter, outputs.results
-    assert len(flatten(outputs)) == 16 and (image == handlers.read_image(str(upload))).all()
+    assert len(flatten(outputs)) == 18 and (image == handlers.read_image(str(upload))).all()
     assert "upload.png" in outputs.caption
     assert (painted_image(painter) == image).all() and (holes_from_painter(painter) == holes).all()
     assert (read(results.original) == image).all() and (read(results.masked) == masked_view(image, holes)).all()
@@ -416,7 +416,7 @@ def test_picking_an_image_keeps_the_painted_holes_and_answers_in_one_go(built, t
     assert note.startswith("Both are linear") or note == handlers.NO_PROBE  # the probe panel too
     with pytest.raises(gr.Error, match="Image: "):
         handlers.on_upload(built, str(bad_images(tmp_path)["text.txt"]), painted, MODEL_NAMES[0])
-    assert flatten(handlers.on_upload(built, None, painted, MODEL_NAMES[0])) == (gr.skip(),) * 16  # upload cleared
+    assert flatten(handlers.on_upload(built, None, painted, MODEL_NAMES[0])) == (gr.skip(),) * 18  # upload cleared
 
 
 def test_randomize_and_clear_draw_the_hole_map_and_return_its_results(built):
@@ -456,8 +456,62 @@ def test_every_event_has_one_output_per_field_of_its_handlers_record(built):
 def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):
     demo = build_demo(built)
     runs_a_model = {"on_run", "on_probe", "on_compare", "on_randomize", "on_clear", "on_upload", "on_gallery_select",
-                    "on_random_image", "inpaint"}
+                    "on_random_image", "inpaint", "on_load_mask"}
     groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in demo.fns.values()
               if block.fn.__name__ in runs_a_model}
     assert {name for name, _, _ in groups} == runs_a_model
     assert {(group, limit) for _, group, limit in groups} == {(MODEL_GROUP, CONCURRENCY)}
+
+
+# ---------------------------------------------------------------------------------------------- editing the hole
+
+def test_a_saved_mask_loads_back_as_the_same_hole_map(tmp_path):
+    for family in FAMILIES:
+        holes = random_holes(family, 0.4, seed=5)
+        picture = mask_picture(holes)
+        assert picture.shape == (32, 32) and picture.dtype == np.uint8 and set(np.unique(picture)) <= {0, 255}
+        path = save_png(picture, tmp_path / f"{family}.png")
+        assert (handlers.read_mask(str(path), (32, 32)) == holes).all(), family  # the /inpaint API's reader
+
+
+def test_every_result_offers_its_hole_map_as_a_mask_file(built):
+    holes = random_holes("strokes", 0.3, 4)
+    outputs = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, holes), MODEL_NAMES[0])
+    assert outputs.mask.endswith("mask.png") and (read(outputs.mask) == mask_picture(holes)).all()
+    cleared = handlers.on_clear(built, IMAGE, "test", MODEL_NAMES[0])
+    assert not read(cleared.results.mask).any()  # all black: nothing missing
+    assert handlers.on_run(built, None, "", None, MODEL_NAMES[0]).mask is None  # no image, nothing to save
+
+
+def test_a_loaded_mask_is_drawn_into_the_painter_with_its_results(built, tmp_path):
+    holes = random_holes("boxes", 0.3, 8)
+    saved = handlers.on_run(built, IMAGE, "test", painter_value(IMAGE, holes), MODEL_NAMES[0]).mask
+    loaded = handlers.on_load_mask(built, saved, IMAGE, "test", (32, 32), MODEL_NAMES[1])  # "Save mask" -> "Load mask"
+    assert (holes_from_painter(loaded.painter) == holes).all() and (painted_image(loaded.painter) == IMAGE).all()
+    assert (read(loaded.results.masked) == masked_view(IMAGE, holes)).all() and MODEL_NAMES[1] in loaded.results.metrics
+    assert flatten(handlers.on_load_mask(built, None, IMAGE, "test", (32, 32), None)) == flatten(skipped(type(loaded)))
+
+
+def test_a_mask_loads_at_the_uploaded_files_size_or_32x32_by_the_apis_rules(built, tmp_path):
+    upload = save_png(gradient_image(50, 70, seed=9), tmp_path / "upload.png")
+    picked = handlers.on_upload(built, str(upload), None, MODEL_NAMES[0])
+    assert picked.size == (50, 70)  # (width, height), as displayed
+    big = np.zeros((70, 50, 4), np.uint8)
+    big[10:40, :, 3] = 255  # opaque = missing, through the alpha channel
+    mask = save_png(big, tmp_path / "big-mask.png")
+    loaded = handlers.on_load_mask(built, str(mask), picked.image, picked.caption, picked.size, MODEL_NAMES[0])
+    holes = holes_from_painter(loaded.painter)
+    assert (holes == handlers.read_mask(str(mask), (50, 70))).all() and 0 < holes.mean() < 1
+    with pytest.raises(gr.Error, match="Mask: the mask is 50x70; it must be 32x32"):  # an example is 32x32
+        handlers.on_load_mask(built, str(mask), IMAGE, "test", (32, 32), MODEL_NAMES[0])
+    with pytest.raises(gr.Error, match="Mask: "):
+        handlers.on_load_mask(built, str(bad_images(tmp_path)["text.txt"]), IMAGE, "test", (32, 32), None)
+    example = handlers.on_gallery_select(built, None, None, gr.SelectData(None, {"index": 0, "value": None}))
+    assert example.size == (32, 32)
+
+
+def test_the_painter_lists_its_keys_and_the_page_buttons_keys_click():
+    painter = hole_painter(painter_value(IMAGE, center_holes()), key_buttons={"R": ("randomize", "random mask")})
+    listed = [key for key, _ in painter.props["keys"]]
+    assert listed == [*(key for key, _ in KEYS[:3]), "R", *(key for key, _ in KEYS[3:])]
+    assert 'KEY_BUTTONS = {"r": "randomize"}' in painter.js_on_load and "%" not in painter.js_on_load

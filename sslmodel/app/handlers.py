@@ -13,12 +13,14 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from ..preprocess import ImageError, prepare_holes, prepare_image
+from ..preprocess import MODEL_SIZE, ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
-from .hole_maps import masked_view, random_holes
+from .hole_maps import mask_picture, masked_view, random_holes
+from .learned import caption_label, fill_line, find_lookalikes
 from .painter import PainterError, holes_from_painter, painter_value
 from .records import (Comparison, Frame, FramesPanel, Inpainted, NewHole, PickedImage, ProbeGuesses, Results,
                       skipped)
+from .records import FillCheck, LabelCurve, LookalikesPanel  # the "What did it learn?" panels
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
@@ -92,9 +94,15 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 
 def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> dict:
     """The page's record of the results on screen: their key, a digest of what they depend on (equal keys,
-    equal results)."""
+    equal results), and their hole map (on_fill_check reads it there: an event that took the painter as an input
+    after the results could overwrite a stroke being painted meanwhile)."""
     parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
-    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest()}
+    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes.tobytes()}  # bytes: comparable
+
+
+def shown_holes(shown: dict) -> np.ndarray:
+    """The hole map of the results a `shown_value` describes: bool (32, 32)."""
+    return np.frombuffer(shown["holes"], dtype=bool).reshape(MODEL_SIZE, MODEL_SIZE)
 
 
 def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray,
@@ -105,7 +113,7 @@ def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.n
     if image is None:
         return Results(original=None, masked=None, reconstruction=None, composite=None, heatmap=None, slider=None,
                        metrics="Pick an example or upload an image to start.", comparison=None, download=hidden,
-                       shown=key)
+                       shown=key, mask=None)
     files = state.files
     if state.models:
         name, model = pick_model(state.models, model_name)
@@ -117,7 +125,7 @@ def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.n
                    reconstruction=files.png(shown.reconstruction, "reconstruction"), composite=composite,
                    heatmap=files.png(error_heatmap(image, shown.composite), "error"), slider=(masked, composite),
                    metrics=metrics_markdown(shown if state.models else None, caption), comparison=None,
-                   download=hidden, shown=key)
+                   download=hidden, shown=key, mask=files.png(mask_picture(holes), "mask"))
 
 
 def on_run(state: AppState, image: np.ndarray | None, caption: str, painter: dict | None, model_name: str | None,
@@ -154,21 +162,33 @@ def on_clear(state: AppState, image: np.ndarray | None, caption: str, model_name
     return NewHole(painter_value(image, holes), results(state, image, caption, holes, model_name))
 
 
+def on_load_mask(state: AppState, path: str | None, image: np.ndarray | None, caption: str, size: tuple[int, int],
+                 model_name: str | None) -> NewHole:
+    """A mask file loaded on the page, by the /inpaint API's rules (the picked file's size or 32x32; alpha, or
+    brightness without it), drawn into the painter (which records it: an undo takes it back), and its results."""
+    if not path:
+        return skipped(NewHole)
+    holes = read_mask(path, tuple(size))
+    return NewHole(painter_value(image, holes), results(state, image, caption, holes, model_name))
+
+
 # ---------------------------------------------------------------------------------------------- picking an image
 # A refused upload raises before anything is returned, so the painter and the results stay as they were.
 
 def show_image(state: AppState, image: np.ndarray, caption: str, painter: dict | None,
-               model_name: str | None) -> PickedImage:
-    """A newly picked image, in the painter keeping the hole map it shows, with its results and probe guesses."""
+               model_name: str | None, size: tuple[int, int] = (MODEL_SIZE, MODEL_SIZE)) -> PickedImage:
+    """A newly picked image (from a file of `size`), in the painter keeping the hole map it shows, with its
+    results and probe guesses."""
     holes = painted_holes(painter)
-    return PickedImage(image, caption, painter_value(image, holes), results(state, image, caption, holes, model_name),
-                       on_probe(state, image, model_name))
+    return PickedImage(image, caption, size, painter_value(image, holes),
+                       results(state, image, caption, holes, model_name), on_probe(state, image, model_name))
 
 
 def on_upload(state: AppState, path: str | None, painter: dict | None, model_name: str | None) -> PickedImage:
     if not path:
         return skipped(PickedImage)
-    return show_image(state, read_image(path), f"your upload ({Path(path).name})", painter, model_name)
+    return show_image(state, read_image(path), f"your upload ({Path(path).name})", painter, model_name,
+                      upright_size(path))
 
 
 def load_example(state: AppState, index: int) -> tuple[np.ndarray, str]:
@@ -204,6 +224,45 @@ def on_probe(state: AppState, image: np.ndarray | None, model_name: str | None) 
     pixels = top_classes(pair.pixels, image) if pair.pixels is not None else None
     return ProbeGuesses(gr.update(value=top_classes(pair.encoder, image, model.inpainter.model), visible=True),
                         gr.update(value=pixels, visible=pair.pixels is not None), probe_caption(pair))
+
+
+def on_lookalikes(state: AppState, image: np.ndarray | None, caption: str, model_name: str | None
+                  ) -> LookalikesPanel:
+    """The image's look-alikes in the reference set by the model's features and by raw pixels, and the maps."""
+    reference = state.reference
+    if reference is None or image is None:
+        note = "Pick an image to see its look-alikes." if reference else "This server has no reference set."
+        return LookalikesPanel(note, None, note, None, None)
+    model = state.models.get(model_name or "")
+    found = find_lookalikes(reference, model.panels if model else None, model.inpainter.model if model else None,
+                            image, caption_label(caption, reference.classes))
+
+    def thumbnails(indices: list[int]) -> list[tuple[str, str]]:
+        return [(state.files.png(reference.images[i], f"reference-{i}"), reference.labels[i]) for i in indices]
+    maps = None if found.maps is None else state.files.png(found.maps, "maps")
+    return LookalikesPanel(found.features_line, thumbnails(found.features), found.pixels_line,
+                           thumbnails(found.pixels), maps)
+
+
+def on_label_curve(state: AppState, model_name: str | None) -> LabelCurve:
+    """What a few labels buy with the model's features, against a random network and raw pixels."""
+    model = state.models.get(model_name or "")
+    if model is None:
+        return LabelCurve(gr.update(value=None, visible=False), "No model is loaded.")
+    panels = model.panels
+    picture = state.files.png(panels.curve, "label-curve") if panels.curve is not None else None
+    return LabelCurve(gr.update(value=picture, visible=picture is not None), panels.curve_note)
+
+
+def on_fill_check(state: AppState, image: np.ndarray | None, shown: dict | None, model_name: str | None
+                  ) -> FillCheck:
+    """Whether the model's fill of the hole of the results `shown` brings back the class its probe sees in the
+    original."""
+    model = state.models.get(model_name or "")
+    if image is None or not shown or model is None or model.probes is None:
+        return FillCheck("" if image is None or not shown else "**Does the fill bring the class back?** " + (
+            NO_PROBE if model else "No model is loaded."))
+    return FillCheck(fill_line(model.probes.encoder, model.inpainter, image, shown_holes(shown)))
 
 
 def on_epoch(state: AppState, epoch: float, model_name: str | None) -> Frame:

@@ -22,6 +22,12 @@ def masked_view(image: np.ndarray, holes: np.ndarray) -> np.ndarray:
     return np.where(holes[..., None], np.array(HOLE_COLOR, dtype=np.uint8), image)
 
 
+def mask_picture(holes: np.ndarray) -> np.ndarray:
+    """A hole map as a mask file's picture: uint8 (H, W), white (255) = missing, black = known. Without alpha,
+    so sslmodel.preprocess.prepare_holes (the page's "Load mask" and the /inpaint API) reads it back as it was."""
+    return np.where(np.asarray(holes, dtype=bool), np.uint8(255), np.uint8(0))
+
+
 def random_holes(family: str, coverage: float, seed: int, size: int = MODEL_SIZE) -> np.ndarray:
     """A random hole map of a family, about `coverage` (0..1) of the pixels missing; the same seed gives the same map.
 

@@ -30,6 +30,7 @@ class Results:
     comparison: str | None  # "compare all"'s slide: emptied, it belonged to the previous hole
     download: dict  # the slide's download button, hidden with it
     shown: dict  # handlers.shown_value: which results these are
+    mask: str | None  # the hole map as a 32x32 PNG, white = missing: what "Save mask" downloads
 
 
 @dataclass
@@ -38,6 +39,30 @@ class ProbeGuesses:
     encoder: dict | None  # from the model's features
     pixels: dict | None  # from the raw pixels
     note: str
+
+
+@dataclass
+class LookalikesPanel:
+    """The image's 8 nearest reference images by the model's features and by raw pixels (gr.Gallery values:
+    [(thumbnail, class)]), each with its "k of 8 share its class" line, and the two maps with the image marked."""
+    features_line: str  # Markdown
+    features: list | None
+    pixels_line: str
+    pixels: list | None
+    maps: str | None
+
+
+@dataclass
+class LabelCurve:
+    """What a few labels buy, for a model: the accuracy curve (hidden when its bundle has none) and its note."""
+    picture: dict  # gr.update of the image: value and visibility
+    note: str
+
+
+@dataclass
+class FillCheck:
+    """Does the fill bring the class back: the probe's class for the masked image, the composite and the original."""
+    line: str  # Markdown
 
 
 @dataclass
@@ -52,6 +77,7 @@ class PickedImage:
     """A newly picked image: its state, the painter showing it, its results and the probes' guesses."""
     image: np.ndarray | None  # uint8 (32, 32, 3)
     caption: str
+    size: tuple[int, int]  # the picked file's (width, height) upright: "Load mask" takes this size or 32x32
     painter: dict
     results: Results
     probes: ProbeGuesses

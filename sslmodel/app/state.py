@@ -12,6 +12,7 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 from ..bundle import BundleError
 from ..inpainter import Inpainter
 from .examples import ExampleSet, find_examples
+from .learned import ModelPanels, Reference, load_reference, model_panels
 from .outputs import OutputFiles
 from .showcase import ProbePair, bundle_folder, list_frames, load_probe_pair
 
@@ -24,6 +25,7 @@ class LoadedModel:
     inpainter: Inpainter
     probes: ProbePair | None = None  # None: the bundle has no class probe
     frames: dict[int, Path] = field(default_factory=dict)  # {epoch: training frame}, empty when it has none
+    panels: ModelPanels = field(default_factory=ModelPanels)  # "What did it learn?": reference features, maps, curve
 
 
 @dataclass
@@ -35,6 +37,7 @@ class AppState:
     files: OutputFiles = field(default_factory=OutputFiles)
     gallery_indices: list[int] = field(default_factory=list)  # example index of every gallery item
     gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (32x32 image, label)
+    reference: Reference | None = None  # where look-alikes come from; None: no look-alikes or maps
 
     @property
     def model_names(self) -> list[str]:
@@ -54,21 +57,24 @@ class AppState:
         return model.frames if model else {}
 
 
-def loaded_model(name: str, inpainter: Inpainter) -> LoadedModel:
-    """A model and its bundle's probes and frames, when its folder is on this machine."""
+def loaded_model(name: str, inpainter: Inpainter, reference: Reference | None = None) -> LoadedModel:
+    """A model and its bundle's probes and frames, when its folder is on this machine, and its panels' fixed
+    parts (the reference set in its features and their map: a few seconds for 1,000 images)."""
     folder = bundle_folder(name) or bundle_folder(inpainter.name)
+    panels = model_panels(inpainter, reference)
     if folder is None:
-        return LoadedModel(inpainter)
-    return LoadedModel(inpainter, load_probe_pair(folder), list_frames(folder))
+        return LoadedModel(inpainter, panels=panels)
+    return LoadedModel(inpainter, load_probe_pair(folder), list_frames(folder), panels)
 
 
 def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice: str = "",
-               files: OutputFiles | None = None) -> AppState:
-    """The state for these models and examples: the gallery decoded, each bundle's probes and frames found."""
+               files: OutputFiles | None = None, reference: Reference | None = None) -> AppState:
+    """The state for these models and examples: the gallery decoded, each bundle's probes and frames found, and
+    with a `reference` set (learned.load_reference) each model's look-alike features and maps computed."""
     indices, items = examples.gallery(EXAMPLES_PER_CLASS) if examples else ([], [])
     files = files or OutputFiles(upload_dir=gradio_upload_folder())
-    return AppState({name: loaded_model(name, inpainter) for name, inpainter in models.items()}, examples, notice,
-                    files, indices, items)
+    return AppState({name: loaded_model(name, inpainter, reference) for name, inpainter in models.items()},
+                    examples, notice, files, indices, items, reference=reference)
 
 
 def load_models(names: Sequence[str]) -> tuple[dict[str, Inpainter], list[str]]:
@@ -100,4 +106,4 @@ def load_state(model_names: Sequence[str], examples_folder: str | None = None, d
     """Load the models and find the examples (downloading CIFAR-10's test set only when `download`)."""
     models, problems = load_models(model_names)
     examples, examples_note = find_examples(examples_folder, download=download)
-    return make_state(models, examples, page_notice(models, problems, examples_note))
+    return make_state(models, examples, page_notice(models, problems, examples_note), reference=load_reference())
