@@ -1,7 +1,7 @@
 """Do a model's features find look-alikes of the same class more often than raw pixels do?
 
     python bench/lookalikes.py                                  # the shipped default
-    python bench/lookalikes.py --model multitask --json bench/lookalikes_multitask.json
+    python bench/lookalikes.py --model runs/default --json runs/lookalikes.json   # a bundle folder
 
 For every image of the built-in gallery (100 validation images, 10 per class), its 8 look-alikes among the app's
 1,000 reference images exactly as the page finds them (cosine similarity, copies of the image left out), by the

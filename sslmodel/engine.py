@@ -57,9 +57,10 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Recipe":
-        """A recipe from config.json or a checkpoint; fields it predates take their defaults' value."""
+        """A recipe from config.json or a checkpoint. Fields it predates take their defaults' value, except the
+        contrastive weight: a recipe older than the contrastive loss trained inpainting alone."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
+        return cls(**{"contrastive_weight": 0.0} | {key: value for key, value in values.items() if key in known})
 
 
 @dataclass(frozen=True)

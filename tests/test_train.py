@@ -221,17 +221,17 @@ def test_the_checkpoint_is_written_before_the_log_row_and_resuming_mends_the_log
     shutil.copytree(interrupted_run, out)
     with open(out / LOG_NAME, "a") as log:  # what a crash after the row but before the checkpoint used to leave
         log.write(json.dumps({"epoch": 2, "loss": 1.0}) + "\n")
-    real_save = trainer.Run.save_checkpoint
+    real_save = trainer.save_checkpoint
 
-    def crash_after_the_checkpoint(self, epoch):
-        real_save(self, epoch)
+    def crash_after_the_checkpoint(setup, state, epoch):
+        real_save(setup, state, epoch)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(trainer.Run, "save_checkpoint", crash_after_the_checkpoint)
+    monkeypatch.setattr(trainer, "save_checkpoint", crash_after_the_checkpoint)
     assert run(image_folder, out, "--epochs", "2", "--resume") == 130
     saved = torch.load(out / CHECKPOINT_NAME, weights_only=True)
     assert saved["epoch"] == 2 and [row["epoch"] for row in log_rows(out)] == [1], "the stray row went, none added"
-    monkeypatch.setattr(trainer.Run, "save_checkpoint", real_save)
+    monkeypatch.setattr(trainer, "save_checkpoint", real_save)
     assert run(image_folder, out, "--epochs", "2", "--resume") == 0
     assert log_rows(out) == saved["history"] == torch.load(out / CHECKPOINT_NAME, weights_only=True)["history"]
 

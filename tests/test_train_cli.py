@@ -208,3 +208,4 @@ def test_resume_with_the_same_recipe_gets_past_the_check(image_folder, tmp_path,
     write_checkpoint(tmp_path / "out", argv)  # its empty model state does not fit: refused after the check
     assert train.main([*argv, "--resume"]) == 1
     assert "does not fit this model" in error_line(capsys)
+
