@@ -69,19 +69,10 @@ def write_inputs(folder: Path, seed: int = 0) -> list[tuple[str, str]]:
 
 
 def serve_floor(port: int) -> None:
-    """The do-nothing app: the uploaded image back twice and an empty JSON, with the app's queue settings."""
-    import gradio as gr
+    """The do-nothing app of bench/app_latency.py, with the app's queue settings, in this process."""
+    from app_latency import floor_demo  # bench/ is on the path when a bench script runs
 
-    from sslmodel.app.layout import CONCURRENCY, QUEUE_SIZE
-
-    def inpaint(image: str, mask: str, model: str | None = None) -> tuple[str, str, dict]:
-        return image, image, {}
-
-    with gr.Blocks() as demo:
-        inputs = [gr.File(label="image"), gr.File(label="mask"), gr.Textbox(label="model")]
-        outputs = [gr.Image(format="png"), gr.Image(format="png"), gr.JSON()]
-        gr.Button().click(inpaint, inputs, outputs, api_name="inpaint", concurrency_limit=CONCURRENCY)
-    demo.queue(max_size=QUEUE_SIZE).launch(server_port=port, prevent_thread_lock=False)
+    floor_demo().launch(server_port=port, prevent_thread_lock=False)
 
 
 def start_server(floor: bool, temp_dir: Path) -> tuple[subprocess.Popen, str]:
