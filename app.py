@@ -22,6 +22,7 @@ import torch
 from sslmodel import shipped_models
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, load_state
 from sslmodel.app.layout import TORCH_THREADS
+from sslmodel.app.sessions import serve
 
 HOST, PORT = "127.0.0.1", 7860
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(TORCH_THREADS)
     models = [*shipped_models(), os.environ.get("MODEL_REPO", ""), *args.model]
     state = load_state(models, args.examples, download=not is_offline())
-    build_demo(state).launch(server_name=args.host, server_port=args.port, share=args.share, **LAUNCH_OPTIONS)
+    serve(build_demo(state), server_name=args.host, server_port=args.port, share=args.share, **LAUNCH_OPTIONS)
 
 
 if __name__ == "__main__":

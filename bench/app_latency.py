@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {label} | {figures['requests']} | {figures['p50_ms']:.0f} | {figures['p95_ms']:.0f} "
               f"| {figures['requests_per_second']:.1f} |")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"model": name, "clients": args.clients, "floor": do_nothing,
                                                "sequential": sequential, "concurrent": concurrent,
                                                "p50_over_floor": ratio}, indent=2) + "\n", encoding="utf-8")

@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
               + f" | {min(margins.values()):+.2f} | {probe:.1f} | {knn:.1f} | {steps} | {row['minutes']:.1f} |",
               flush=True)
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=1))
     leader = max(rows, key=lambda r: r["probe"])
     print(f"summary: {len(rows)} runs; best probe {leader['probe']:.1f}% ({Path(leader['run']).name}), worst margin "

@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {r['parameters']:,} | {r['latency_ms_median']:.2f} | {r['latency_ms_p95']:.2f} "
               f"| {r['batch_images_per_second']:.0f} |")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"threads": torch.get_num_threads(), "batch_size": BATCH_SIZE,
                                                "models": results}, indent=2) + "\n", encoding="utf-8")
         print(f"\nfigures written to {args.json}")

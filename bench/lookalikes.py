@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     chance = NEIGHBOURS / len(set(reference_labels))
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"model": args.model, "queries": len(queries),
                                                "reference": len(reference), "k": NEIGHBOURS, "chance": chance,
                                                "mean_share": shares, "seconds": round(seconds, 1)}, indent=2) + "\n",

@@ -131,10 +131,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a model bundle to score besides the shipped ones; repeatable")
     parser.add_argument("--no-shipped", action="store_true", help="skip the shipped models (pretrained/)")
     parser.add_argument("--seed", type=int, default=0, help="hole seed (default %(default)s, as validation uses)")
-    parser.add_argument("--grid", default="bench/quality_grid.png", help="picture of the fills (default %(default)s)")
+    parser.add_argument("--grid", default="bench/results/quality/quality_grid.png",
+                        help="picture of the fills (default %(default)s)")
     parser.add_argument("--grid-per-family", type=int, default=1, choices=[1, 2],
                         help="images per hole family in the picture (default %(default)s)")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--json", metavar="PATH", default="bench/results/quality/quality.json",
+                        help="the figures as JSON (default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -177,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         figures = {"data": args.data, "images": len(images), "seed": args.seed, "families": list(EVAL_FAMILIES),
                    "results": results, "reference": reference, "margin": margin}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"figures written to {args.json}")
     print(summary(results, reference, margin, len(images)))

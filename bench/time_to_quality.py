@@ -1,7 +1,7 @@
 """Time for our trainer to reach the tutorial recipe's final quality, against the time that recipe took.
 
     python bench/time_to_quality.py                               # on data/train: about 5 minutes on 2 cores
-    python bench/time_to_quality.py --json bench/time_to_quality.json
+    python bench/time_to_quality.py --json bench/results/time_to_quality/time_to_quality.json
     python bench/time_to_quality.py --budget 20000                 # shorter
 
 Our trainer (set up by trainer.set_up and trainer.build_state, stepped by engine.train_one_epoch) on the tutorial

@@ -2,7 +2,7 @@
 settings.
 
     python bench/train_step.py                                    # on data/train: a few minutes on 2 cores
-    python bench/train_step.py --json bench/train_step.json
+    python bench/train_step.py --json bench/results/train_step/train_step.json
     python bench/train_step.py --images 512 --repeats 1            # shorter
 
 The default model is what the bare `python train.py` trains: dilated_unet at width 64 (models.DEFAULT_ARCH_CONFIG),

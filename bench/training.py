@@ -150,5 +150,6 @@ def parser(doc: str, timed: bool = True) -> argparse.ArgumentParser:
 
 def write_json(path: Path | None, figures) -> None:
     if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"figures written to {path}")

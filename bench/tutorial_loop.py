@@ -1,7 +1,7 @@
 """The tutorial's own training loop against our trainer, on the tutorial's model and recipe, side by side in one run.
 
     python bench/tutorial_loop.py                                 # on data/train: a few minutes on 2 cores
-    python bench/tutorial_loop.py --json bench/tutorial_loop.json
+    python bench/tutorial_loop.py --json bench/results/tutorial_loop/tutorial_loop.json
     python bench/tutorial_loop.py --images 512 --repeats 1         # shorter
 
 The tutorial model and recipe (MSE over every pixel, 1e-3, half the pixels missing, no flips), in images/s over the

@@ -20,25 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from playwright.sync_api import TimeoutError
 
-from playwright.sync_api import TimeoutError, sync_playwright
+from browser_app import SHOWN, served_page
 
-from sslmodel import shipped_models
-from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
-from sslmodel.app.examples import from_gallery
-from sslmodel.app.layout import TORCH_THREADS
-from sslmodel.app.learned import load_reference
-from sslmodel.app.state import load_models
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 COMPOSITE = "#composite img"
-SHOWN = """previous => {  // the composite tile shows a new picture, fully loaded
-    const image = document.querySelector("#composite img");
-    return image !== null && image.src !== previous && image.complete && image.naturalWidth > 0;
-}"""
 
 
 def composite_src(page) -> str | None:
@@ -125,44 +111,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not Path(CHROMIUM).exists():
-        print(f"ui_latency: {CHROMIUM} is missing (apt-get install chromium)", file=sys.stderr)
-        return 1
-    models, problems = load_models(args.model or shipped_models())
-    if not models:
-        print(f"error: no model loaded ({'; '.join(problems) or 'none given'})", file=sys.stderr)
-        return 1
-    threads = torch.get_num_threads()
-    torch.set_num_threads(TORCH_THREADS)
-    demo = build_demo(make_state(models, from_gallery(), reference=load_reference()))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     figures = {}
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.set_default_timeout(60_000)
-            page.goto(url)
-            page.wait_for_function(SHOWN, arg=None, polling="raf")  # the opening result
-            page.locator("#family input").click()  # boxes: every seed draws another mask (a centre square never moves)
-            page.get_by_role("option", name="boxes").click()
-            for name, act in ACTIONS.items():
-                for i in range(args.warm_up):
-                    act(page, 100 + i)
-                seconds, lost = [], 0
-                for i in range(args.actions * 3):  # at most two retries per action, for dropped strokes
-                    if len(seconds) == args.actions:
-                        break
-                    result = act(page, i)
-                    if result is None:
-                        lost += 1
-                    else:
-                        seconds.append(result)
-                figures[name] = percentiles(seconds) | {"dropped": lost}
-            browser.close()
-    finally:
-        demo.close()
-        torch.set_num_threads(threads)
+    with served_page(args.model, {"width": 1440, "height": 900}, look_alikes=True) as (page, models):
+        page.locator("#family input").click()  # boxes: every seed draws another mask (a centre square never moves)
+        page.get_by_role("option", name="boxes").click()
+        for name, act in ACTIONS.items():
+            for i in range(args.warm_up):
+                act(page, 100 + i)
+            seconds, lost = [], 0
+            for i in range(args.actions * 3):  # at most two retries per action, for dropped strokes
+                if len(seconds) == args.actions:
+                    break
+                result = act(page, i)
+                if result is None:
+                    lost += 1
+                else:
+                    seconds.append(result)
+            figures[name] = percentiles(seconds) | {"dropped": lost}
 
     print(f"From the action to the new composite (or look-alikes) on screen, Chromium, models {', '.join(models)}\n")
     print("| action | actions | p50 (ms) | p95 (ms) | strokes lost |")
@@ -170,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in figures.items():
         print(f"| {name} | {row['actions']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['dropped']} |")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"models": list(models), **figures}, indent=2) + "\n", encoding="utf-8")
     print("ui_latency: " + "; ".join(f"{name} p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
                                      for name, row in figures.items()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,15 @@ from PIL import Image
 from app_inputs import CLASSES, MODEL_NAMES, gradient_image, make_tiny_bundle, save_png
 from sslmodel import Inpainter, build_model, engine, save_bundle
 from sslmodel.app.examples import ExampleSet, from_folder
+from sslmodel.app.map_cache import CACHE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository: where train.py runs under torchrun
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory):
+    """The maps the page computes are cached in a folder of the run's own, never the user's ~/.cache."""
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("sslmodel-cache"))
 
 
 def smooth_images(n: int, seed: int = 0, size: int = 32) -> np.ndarray:

@@ -533,3 +533,95 @@ def test_a_finger_or_a_pen_paints_and_the_page_does_not_scroll(browser, url):
         assert not erased[19:22, 5:27].any() and np.array_equal(erased[:19], holes[:19])
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------------------- where it looked, phones
+
+CYAN = (0, 255, 255)
+
+
+def click_pixel(page, elem_id: str, row: int, col: int) -> None:
+    """A click on CIFAR pixel (row, col) of a result tile's picture, drawn enlarged with `object-fit: contain`."""
+    box = page.locator(f"#{elem_id} img").first.bounding_box()
+    side = min(box["width"], box["height"])
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    page.mouse.click(left + (col + 0.5) * side / 32, top + (row + 0.5) * side / 32)
+
+
+def test_a_click_on_a_missing_pixel_shows_where_its_prediction_looked(browser, url):
+    page = new_page(browser)
+    try:
+        opened(page, url)  # a centre hole, rows and columns 8 to 23
+        holes = shown_holes(page)
+        wait_for(lambda: "whole hole" in page.locator("#influence-note").inner_text(), "the whole hole's map")
+        looked = tile(page, "influence")
+        assert looked is not None and np.array_equal((looked == HOLE_COLOR).all(axis=-1), holes)
+        assert looked[~holes].max() > 0, "some known pixel has influence"
+        click_pixel(page, "composite", 9, 20)
+        wait_for(lambda: "pixel (row 9, column 20)" in page.locator("#influence-note").inner_text(), "its pixel")
+        wait_for(lambda: (now := tile(page, "influence")) is not None and tuple(now[9, 20]) == CYAN,
+                 "the chosen pixel marked")
+        click_pixel(page, "reconstruction", 22, 10)
+        wait_for(lambda: "pixel (row 22, column 10)" in page.locator("#influence-note").inner_text(), "another")
+    finally:
+        page.close()
+
+
+def overlaps(first: dict, second: dict) -> bool:
+    return not (first["x"] + first["width"] <= second["x"] or second["x"] + second["width"] <= first["x"]
+                or first["y"] + first["height"] <= second["y"] or second["y"] + second["height"] <= first["y"])
+
+
+def test_on_a_phone_nothing_overlaps_nothing_scrolls_sideways_and_a_finger_paints(browser, url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=3)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT * 1000)
+    try:
+        opened(page, url)
+        wait_for(lambda: tile(page, "composite") is not None, "the opening fill")
+        switches, title = (page.locator(selector).first.bounding_box() for selector in ("#page-switches", "#header h1"))
+        assert not overlaps(switches, title), (switches, title)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+        canvas = page.locator("#painter canvas").bounding_box()
+        assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390, canvas
+        page.get_by_role("button", name="Clear mask").click()
+        settled(page, np.zeros((32, 32), dtype=bool), None, "an empty mask")
+        canvas = page.locator("#painter canvas").bounding_box()
+        unit = canvas["width"] / 32
+        holes, _ = changed(page, lambda: page.touchscreen.tap(canvas["x"] + 5.5 * unit, canvas["y"] + 7.5 * unit),
+                           "a tap's pixel")
+        assert holes[7, 5] and holes.sum() <= 9, "a tap paints where the finger is"
+    finally:
+        context.close()
+
+
+def test_a_shared_link_opens_the_same_fill_and_a_broken_one_the_usual_page(browser, url):
+    page = new_page(browser)
+    try:
+        opened(page, url)
+        page.locator("#examples .gallery-item").nth(4).click()
+        wait_for(lambda: "example #" in page.locator("#metrics").inner_text(), "the picked example")
+        holes, _ = changed(page, lambda: stroke(page, -6, -10, 10), "a stroke")
+        wait_for(lambda: tile(page, "composite") is not None, "its fill")
+        composite = tile(page, "composite")
+        page.locator("#share").click()
+        link_box = page.locator("#share-link textarea, #share-link input").first
+        wait_for(lambda: link_box.input_value().startswith("http"), "the link")
+        link = link_box.input_value()
+    finally:
+        page.close()
+    shared = new_page(browser)
+    try:
+        shared.goto(link)
+        shared.wait_for_selector("#painter canvas")
+        wait_for(lambda: (c := tile(shared, "composite")) is not None and np.array_equal(c, composite)
+                 and np.array_equal(painted_holes(shared), holes), "the same composite and hole from the link")
+        assert not shared.locator("#link-notice").is_visible()
+        shared.goto(url + "?hole=1.hand-edited")
+        shared.wait_for_selector("#painter canvas")
+        wait_for(lambda: shared.locator("#link-notice").is_visible(), "the notice")
+        assert "could not be opened" in shared.locator("#link-notice").inner_text()
+        wait_for(lambda: (h := shown_holes(shared)) is not None and h.sum() == 256, "the usual opening result")
+    finally:
+        shared.close()

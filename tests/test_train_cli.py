@@ -9,6 +9,7 @@ import torch
 
 import train
 from sslmodel import checkpoint, device, trainer
+from sslmodel.bundle import DEFAULT_MODEL, PRETRAINED_DIR, read_config
 from sslmodel.engine import Recipe
 from sslmodel.trainer import CHECKPOINT_NAME
 
@@ -209,3 +210,13 @@ def test_resume_with_the_same_recipe_gets_past_the_check(image_folder, tmp_path,
     assert train.main([*argv, "--resume"]) == 1
     assert "does not fit this model" in error_line(capsys)
 
+
+def test_a_bare_train_py_is_the_shipped_defaults_recipe():
+    """`python train.py --data D --out O` trains what `pretrained/default` is: its architecture and every recipe
+    field; only the precision differs: "auto" here, what auto resolved to on the training machine there."""
+    shipped = read_config(PRETRAINED_DIR / DEFAULT_MODEL)
+    bare = train.make_config(train.parse_args(["--data", "data/train", "--out", "runs/default"]))
+    assert (bare.arch, bare.arch_config) == (shipped.arch, shipped.arch_config)
+    assert replace(bare.recipe, precision="auto") == replace(shipped.recipe, precision="auto")
+    assert bare.recipe.precision == "auto" and shipped.recipe.precision in ("fp32", "bf16")
+    assert shipped.training.epochs_completed == shipped.recipe.epochs, "the shipped run finished its epochs"

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..classical import classical_fill
 from ..convert import nhwc_to_float
+from ..influence import FAR
 from ..inpainter import Inpainter
 from ..metrics import hole_psnr, psnr, ssim
 from .hole_maps import masked_view
@@ -65,13 +66,18 @@ def compare_all(image: np.ndarray, holes: np.ndarray, models: dict[str, Inpainte
             + [classical_result(name, image, holes) for name in CLASSICAL])
 
 
-def error_heatmap(original: np.ndarray, result: np.ndarray, max_error: float = MAX_ERROR) -> np.ndarray:
-    """Per-pixel mean absolute error as uint8 (H, W, 3) colours: black is exact, yellow is >= max_error."""
-    error = np.abs(original.astype(np.float64) - result.astype(np.float64)).mean(axis=-1) / 255  # (H, W)
-    position = np.clip(error / max_error, 0, 1) * (len(HEAT_ANCHORS) - 1)
+def heat_colours(values: np.ndarray) -> np.ndarray:
+    """float (H, W) in [0, 1] (clipped) -> uint8 (H, W, 3) on the black-purple-orange-yellow ramp."""
+    position = np.clip(values, 0, 1) * (len(HEAT_ANCHORS) - 1)
     stops = np.arange(len(HEAT_ANCHORS))
     channels = [np.interp(position, stops, HEAT_ANCHORS[:, c]) for c in range(3)]
     return np.stack(channels, axis=-1).round().astype(np.uint8)
+
+
+def error_heatmap(original: np.ndarray, result: np.ndarray, max_error: float = MAX_ERROR) -> np.ndarray:
+    """Per-pixel mean absolute error as uint8 (H, W, 3) colours: black is exact, yellow is >= max_error."""
+    error = np.abs(original.astype(np.float64) - result.astype(np.float64)).mean(axis=-1) / 255  # (H, W)
+    return heat_colours(error / max_error)
 
 
 def upscale(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
@@ -87,15 +93,19 @@ def _font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Result], scale: int = SCALE) -> Image.Image:
-    """One wide picture for a slide: original, masked, then every result's composite with its hole PSNR."""
+def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Result],
+                     looked: dict[str, tuple[np.ndarray, float | None]] | None = None,
+                     scale: int = SCALE) -> Image.Image:
+    """One wide picture for a slide: original, masked, then every result's composite with its hole PSNR; and
+    under the models' composites, where each looked (`looked`: {name: (influence picture, far share)})."""
+    looked = looked or {}
     tiles = [("original", original, f"{holes.mean():.0%} hidden"), ("masked", masked_view(original, holes), "input")]
     best = max((r.metrics["hole_psnr"] for r in results if r.metrics["hole_psnr"] is not None), default=None)
     tiles += [(r.name, r.composite, "hole PSNR " + format_db(r.metrics["hole_psnr"])) for r in results]
     side, gap, margin, caption = original.shape[0] * scale, scale * 3, scale * 4, scale * 10
     title_height = scale * 8
     width = 2 * margin + len(tiles) * side + (len(tiles) - 1) * gap
-    height = 2 * margin + title_height + side + caption
+    height = 2 * margin + title_height + side + caption + ((side + caption) if looked else 0)
     slide = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(slide)
     draw.text((margin, margin), "Inpainting: the same hole filled by every method (hole PSNR: higher is better)",
@@ -108,4 +118,15 @@ def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Resu
         draw.text((x + side // 2, y + side + scale), name, fill=(30, 30, 30), font=name_font, anchor="ma")
         draw.text((x + side // 2, y + side + scale * 5), note + ("  (best)" if is_best else ""),
                   fill=(0, 120, 60) if is_best else (90, 90, 90), font=value_font, anchor="ma")
+        if name in looked:
+            picture, far = looked[name]
+            y += side + caption
+            slide.paste(Image.fromarray(upscale(picture, scale)), (x, y))
+            draw.text((x + side // 2, y + side + scale), "where it looked", fill=(30, 30, 30), font=name_font,
+                      anchor="ma")
+            draw.text((x + side // 2, y + side + scale * 5), "no hole" if far is None else f"{far:.0%} from > {FAR:.0f} px",
+                      fill=(90, 90, 90), font=value_font, anchor="ma")
+    if looked:
+        draw.text((margin, margin + title_height + side + caption + side // 2), "influence:\nbright = the\n"
+                  "known pixels\nits fill\ndepends on most", fill=(90, 90, 90), font=value_font)
     return slide

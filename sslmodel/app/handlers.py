@@ -7,6 +7,7 @@ Each returns a record of sslmodel.app.records, whose fields the layout maps to i
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -15,11 +16,14 @@ from PIL import Image
 
 from ..preprocess import MODEL_SIZE, ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
+from ..influence import influence
 from .hole_maps import mask_picture, masked_view, random_holes
+from .influence_view import influence_caption, influence_picture
 from .learned import caption_label, fill_line, find_lookalikes
 from .painter import PainterError, holes_from_painter, painter_value
-from .records import (Comparison, Frame, FramesPanel, Inpainted, NewHole, PickedImage, ProbeGuesses, Results,
-                      skipped)
+from .records import (Comparison, Frame, FramesPanel, InfluencePanel, Inpainted, NewHole, OpenedPage, PickedImage,
+                      ProbeGuesses, Results, ShareLink, skipped)
+from .share import PARAMETER, LinkError, SharedView, decode, encode
 from .records import FillCheck, LabelCurve, LookalikesPanel  # the "What did it learn?" panels
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
@@ -138,14 +142,43 @@ def on_run(state: AppState, image: np.ndarray | None, caption: str, painter: dic
     return results(state, image, caption, holes, model_name)
 
 
-def on_compare(state: AppState, image: np.ndarray | None, painter: dict | None) -> Comparison:
-    """The same hole filled by every model and OpenCV's two methods, as a slide (shown, and to download)."""
+def on_compare(state: AppState, image: np.ndarray | None, painter: dict | None, pixel: dict | None = None
+               ) -> Comparison:
+    """The same hole filled by every model and OpenCV's two methods, with each model's influence map for the
+    chosen pixel (or the whole hole), as a slide (shown, and to download)."""
     if image is None:
         raise gr.Error("Pick an example or upload an image first.")
-    holes = painted_holes(painter)
-    slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.inpainters)),
+    holes, target = painted_holes(painter), chosen_pixel(pixel)
+    maps = {name: influence(inpainter.model, image, holes, target) for name, inpainter in state.inpainters.items()}
+    looked = {name: (influence_picture(found, holes), found.far_share) for name, found in maps.items()}
+    slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.inpainters), looked),
                             "inpainting-comparison")
     return Comparison(slide, gr.update(value=slide, visible=True))
+
+
+# ---------------------------------------------------------------------------------------------- where it looked
+
+def chosen_pixel(value: dict | None) -> tuple[int, int] | None:
+    """The pixel picker's value {"row", "col"} -> (row, column) inside the image, else None (the whole hole)."""
+    try:
+        row, col = int(value["row"]), int(value["col"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (row, col) if 0 <= row < MODEL_SIZE and 0 <= col < MODEL_SIZE else None
+
+
+def on_influence(state: AppState, image: np.ndarray | None, painter: dict | None, model_name: str | None,
+                 pixel: dict | None = None) -> InfluencePanel:
+    """Where the model looked to predict the chosen missing pixel (or the whole hole): its influence map."""
+    if image is None or not state.models:
+        return InfluencePanel(None, "Pick an image and paint a hole." if state.models else "No model is loaded.",
+                              None)
+    holes = painted_holes(painter)
+    name, model = pick_model(state.models, model_name)
+    found = influence(model.inpainter.model, image, holes, chosen_pixel(pixel))
+    kept = None if found.pixel is None else {"row": found.pixel[0], "col": found.pixel[1]}
+    return InfluencePanel(state.files.png(influence_picture(found, holes), "influence"),
+                          f"{influence_caption(found)} ({name}).", kept)
 
 
 # ---------------------------------------------------------------------------------------------- the hole
@@ -290,3 +323,65 @@ def inpaint(state: AppState, image: str, mask: str, model: str | None = None) ->
     result = model_result(chosen.inpainter, name, picture, holes)
     return Inpainted(state.files.png(result.composite, "composite"),
                      state.files.png(result.reconstruction, "reconstruction"), {"model": name, **result.metrics})
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+def example_index(state: AppState, image: np.ndarray | None, caption: str) -> int | None:
+    """The index in the server's examples of the image on screen, when it is one of them (checked pixel for
+    pixel: an upload may carry an example's caption by chance)."""
+    if state.examples is None or image is None:
+        return None
+    found = re.search(r"\(example #(\d+)\)$", caption or "")
+    index = int(found.group(1)) if found else (
+        state.gallery_indices[0] if (caption or "").endswith("(example)") and state.gallery_indices else None)
+    if index is None or index >= len(state.examples):
+        return None
+    try:
+        return index if np.array_equal(state.examples.load(index), image) else None
+    except ImageError:
+        return None
+
+
+def on_share(state: AppState, image: np.ndarray | None, caption: str, painter: dict | None,
+             model_name: str | None, pixel: dict | None = None) -> ShareLink:
+    """A link that opens the page exactly as it is: image, hole, model and chosen pixel."""
+    if image is None:
+        raise gr.Error("Pick an example or upload an image first.")
+    index = example_index(state, image, caption)
+    view = SharedView(painted_holes(painter), model_name or state.first_model or "", index,
+                      None if index is not None else image, chosen_pixel(pixel))
+    return ShareLink(f"?{PARAMETER}={encode(view)}")
+
+
+def shared_page(state: AppState, view: SharedView) -> OpenedPage:
+    """The page as a link describes it; LinkError when its example is not on this server."""
+    if view.example is not None:
+        if state.examples is None or view.example >= len(state.examples):
+            raise LinkError("its example is not on this server")
+        image, caption = load_example(state, view.example)
+    else:
+        image, caption = view.image, "a shared image"
+    model, notice = view.model, ""
+    if state.models and model not in state.models:
+        model, notice = state.first_model, f"The link's model is not on this server, so {state.first_model} fills it."
+    picked = PickedImage(image, caption, (MODEL_SIZE, MODEL_SIZE), painter_value(image, view.holes),
+                         results(state, image, caption, view.holes, model), on_probe(state, image, model))
+    pixel = None if view.pixel is None else {"row": view.pixel[0], "col": view.pixel[1]}
+    return OpenedPage(picked, gr.update(value=model) if state.models else gr.skip(), pixel,
+                      gr.update(value=notice, visible=bool(notice)))
+
+
+def on_open(state: AppState, image: np.ndarray | None, caption: str, painter: dict | None,
+            model_name: str | None, request: gr.Request) -> OpenedPage:
+    """The page's first results: a shared link's state when the address has one, else the usual first example.
+    A link that cannot be opened gives the usual page and a one-line notice, never an error."""
+    link = request.query_params.get(PARAMETER) if request is not None else None
+    notice = ""
+    if link:
+        try:
+            return shared_page(state, decode(link))
+        except LinkError as error:
+            notice = f"This link could not be opened ({error}), so the page shows its usual start."
+    return OpenedPage(show_image(state, image, caption, painter, model_name), gr.skip(), None,
+                      gr.update(value=notice, visible=bool(notice)))

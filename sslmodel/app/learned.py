@@ -4,7 +4,8 @@ buy, and whether a fill brings the image's class back.
 The reference set is 1,000 labelled CIFAR-10 validation images (100 per class) that no shipped model trained on,
 in one PNG (`assets/cifar10-reference.png`, the gallery's format). What never changes is computed once, at
 start-up: the reference images' raw pixels and their t-SNE map (shared by every model), and per model their
-features, their map drawn as a picture, and the few-label curve (`model_panels`). A request then costs one image's
+features, their map drawn as a picture, and the few-label curve (`model_panels`); the maps are kept on disk
+(`map_cache`), so only a first start computes them. A request then costs one image's
 features, two nearest-neighbour searches over the reference set and a marker stamped on a copy of the maps.
 """
 
@@ -25,9 +26,10 @@ from ..inpainter import Inpainter
 from ..probe import Probe
 from ..probe.knn import nearest
 from ..probe.linear import encoder_features, pixel_features
-from ..projection import place, tsne
+from ..projection import place
 from .charts import PALETTE, MapPicture, Series, draw_curve, draw_maps, mark_maps
 from .examples import from_gallery
+from .map_cache import cached_map, map_key, model_key, reference_key
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "assets" / "cifar10-reference.png"
 NEIGHBOURS = 8  # look-alikes shown per side
@@ -61,21 +63,25 @@ class Reference:
     labels: list[str]
     classes: list[str]  # in order of first appearance: the maps' colours
     pixels: Space
+    key: str = ""  # map_cache.reference_key: what the maps made of these images are stored under
 
     @property
     def label_ids(self) -> np.ndarray:
         return np.array([self.classes.index(label) for label in self.labels])
 
 
-def load_reference(path: str | os.PathLike = REFERENCE_FILE, per_class: int | None = None) -> Reference:
+def load_reference(path: str | os.PathLike = REFERENCE_FILE, per_class: int | None = None,
+                   maps: list[Path] | None = None) -> Reference:
     """The reference set (by default the shipped one), or its first `per_class` images of every class (a small
-    set keeps tests fast: the pixel map's t-SNE grows with the square of the images)."""
+    set keeps tests fast: the pixel map's t-SNE grows with the square of the images). Its pixel map is read from
+    the map folders `maps` (default: the shipped maps, then the user's cache) or computed and cached."""
     found = from_gallery(path)
     indices = found.gallery_indices(per_class) if per_class else range(len(found))
     images = np.stack([found.load(i) for i in indices])
     labels = [found.labels[i] for i in indices]
-    features = pixel_features(as_batch(images))
-    return Reference(images, labels, list(dict.fromkeys(labels)), Space(features, tsne(features)))
+    features, key = pixel_features(as_batch(images)), reference_key(images, labels)
+    coordinates = cached_map(map_key("pixels", key), features, maps)
+    return Reference(images, labels, list(dict.fromkeys(labels)), Space(features, coordinates), key)
 
 
 def copies_of(reference: Reference, image: np.ndarray) -> np.ndarray:
@@ -95,14 +101,16 @@ class ModelPanels:
     curve_note: str = NO_CURVE
 
 
-def model_panels(inpainter: Inpainter, reference: Reference | None) -> ModelPanels:
-    """Computed once per model at start-up: its features of the reference images and their t-SNE map (a few
-    seconds for 1,000 images), and the few-label curve from its bundle's probe record."""
+def model_panels(inpainter: Inpainter, reference: Reference | None, maps: list[Path] | None = None) -> ModelPanels:
+    """Computed once per model at start-up: its features of the reference images and their t-SNE map (read from
+    the map folders `maps`, as for `load_reference`, else computed: a few seconds for 1,000 images), and the
+    few-label curve from its bundle's probe record."""
     curve, note = label_curve(inpainter.config.probe if inpainter.config else None)
     if reference is None:
         return ModelPanels(curve=curve, curve_note=note)
     features = encoder_features(inpainter.model, as_batch(reference.images))
-    space = Space(features, tsne(features))
+    key = map_key(model_key(inpainter.model), reference.key or reference_key(reference.images, reference.labels))
+    space = Space(features, cached_map(key, features, maps))
     maps = draw_maps([("The model's features", space.coordinates.numpy()),
                       ("Raw pixels", reference.pixels.coordinates.numpy())], reference.label_ids, reference.classes)
     return ModelPanels(space, maps, curve, note)

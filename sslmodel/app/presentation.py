@@ -90,6 +90,14 @@ body.present #painter .history[data-step="undo"] { margin-left: 0.4rem; }
 body.present #hole-buttons { flex-wrap: nowrap; gap: 0.4rem; }
 body.present #hole-buttons > button { font-size: var(--text-md); padding: 0.45rem 0.4rem; }
 body.present #painter button { white-space: nowrap; }
+/* A phone: the switches take a line of their own above the title, and nothing is wider than the screen. */
+@media (max-width: 640px) {
+  #page-switches { position: static !important; margin: 0 0 0.25rem auto; }
+  .gradio-container { padding-left: 0.5rem !important; padding-right: 0.5rem !important; }
+  #steps .column, #tiles > .block { min-width: 0 !important; }
+  #painter { --painter-size: min(100%, calc(100vw - 2.5rem)); }
+  #hole-buttons, #tiles { flex-wrap: wrap; }
+}
 """
 
 

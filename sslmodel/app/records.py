@@ -84,6 +84,30 @@ class PickedImage:
 
 
 @dataclass
+class OpenedPage:
+    """What a page opens on: the usual first example, or a shared link's image, hole, model and pixel; and a line
+    saying why a link could not be opened."""
+    picked: PickedImage
+    model: Any  # the model dropdown (gr.update, or gr.skip())
+    pixel: dict | None  # the pixel picker's value
+    notice: dict  # gr.update of the notice: its text and visibility
+
+
+@dataclass
+class ShareLink:
+    """The link to the page as it is now (relative: the browser makes it absolute and copies it)."""
+    link: str
+
+
+@dataclass
+class InfluencePanel:
+    """Where did it look: the model's influence map for the chosen missing pixel or the whole hole, and its line."""
+    picture: str | None
+    note: str  # Markdown
+    pixel: dict | None  # the picker's value: the pixel the map is for, None for the whole hole
+
+
+@dataclass
 class Comparison:
     """The same hole filled by every method: the slide, and the button that downloads it."""
     slide: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -19,13 +20,25 @@ from .showcase import ProbePair, bundle_folder, list_frames, load_probe_pair
 EXAMPLES_PER_CLASS = 3  # gallery columns: this many images of every class
 
 
+def ready(value) -> Future:
+    done = Future()
+    done.set_result(value)
+    return done
+
+
 @dataclass
 class LoadedModel:
     """One model the page offers: its inpainter and what its bundle ships for the showcase panels."""
     inpainter: Inpainter
     probes: ProbePair | None = None  # None: the bundle has no class probe
     frames: dict[int, Path] = field(default_factory=dict)  # {epoch: training frame}, empty when it has none
-    panels: ModelPanels = field(default_factory=ModelPanels)  # "What did it learn?": reference features, maps, curve
+    pending_panels: Future = field(default_factory=lambda: ready(ModelPanels()))  # of ModelPanels
+
+    @property
+    def panels(self) -> ModelPanels:
+        """"What did it learn?": reference features, maps, curve. Made in the background at start-up (a first
+        start computes maps for seconds), so the page answers at once and only these panels may wait."""
+        return self.pending_panels.result()
 
 
 @dataclass
@@ -57,24 +70,26 @@ class AppState:
         return model.frames if model else {}
 
 
-def loaded_model(name: str, inpainter: Inpainter, reference: Reference | None = None) -> LoadedModel:
-    """A model and its bundle's probes and frames, when its folder is on this machine, and its panels' fixed
-    parts (the reference set in its features and their map: a few seconds for 1,000 images)."""
+def loaded_model(name: str, inpainter: Inpainter, panels: Future) -> LoadedModel:
+    """A model, its bundle's probes and frames when its folder is on this machine, and its panels (a future)."""
     folder = bundle_folder(name) or bundle_folder(inpainter.name)
-    panels = model_panels(inpainter, reference)
     if folder is None:
-        return LoadedModel(inpainter, panels=panels)
+        return LoadedModel(inpainter, pending_panels=panels)
     return LoadedModel(inpainter, load_probe_pair(folder), list_frames(folder), panels)
 
 
 def make_state(models: dict[str, Inpainter], examples: ExampleSet | None, notice: str = "",
                files: OutputFiles | None = None, reference: Reference | None = None) -> AppState:
     """The state for these models and examples: the gallery decoded, each bundle's probes and frames found, and
-    with a `reference` set (learned.load_reference) each model's look-alike features and maps computed."""
+    with a `reference` set (learned.load_reference) each model's look-alike features and maps made in the
+    background, one model after the other."""
     indices, items = examples.gallery(EXAMPLES_PER_CLASS) if examples else ([], [])
     files = files or OutputFiles(upload_dir=gradio_upload_folder())
-    return AppState({name: loaded_model(name, inpainter, reference) for name, inpainter in models.items()},
-                    examples, notice, files, indices, items, reference=reference)
+    worker = ThreadPoolExecutor(1, thread_name_prefix="model-panels")  # one model at a time, beside start-up
+    loaded = {name: loaded_model(name, inpainter, worker.submit(model_panels, inpainter, reference))
+              for name, inpainter in models.items()}
+    worker.shutdown(wait=False)  # what was submitted still runs; the thread ends after it
+    return AppState(loaded, examples, notice, files, indices, items, reference=reference)
 
 
 def load_models(names: Sequence[str]) -> tuple[dict[str, Inpainter], list[str]]:
