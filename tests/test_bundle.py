@@ -297,7 +297,7 @@ def test_unknown_names_and_repos_that_are_not_bundles_are_reported(hub, tmp_path
         load_bundle("someone/card-only")
 
 
-@pytest.mark.parametrize("name", ["default", "tutorial", "multitask"])
+@pytest.mark.parametrize("name", ["default", "tutorial", "inpaint-only"])
 def test_shipped_models_load_by_name(name):
     assert name in shipped_models()
     inpainter = Inpainter.from_pretrained(None if name == "default" else name)
