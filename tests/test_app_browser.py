@@ -542,6 +542,7 @@ CYAN = (0, 255, 255)
 
 def click_pixel(page, elem_id: str, row: int, col: int) -> None:
     """A click on CIFAR pixel (row, col) of a result tile's picture, drawn enlarged with `object-fit: contain`."""
+    page.locator(f"#{elem_id} img").first.scroll_into_view_if_needed()
     box = page.locator(f"#{elem_id} img").first.bounding_box()
     side = min(box["width"], box["height"])
     left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
@@ -587,6 +588,7 @@ def test_on_a_phone_nothing_overlaps_nothing_scrolls_sideways_and_a_finger_paint
         assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390, canvas
         page.get_by_role("button", name="Clear mask").click()
         settled(page, np.zeros((32, 32), dtype=bool), None, "an empty mask")
+        page.locator("#painter canvas").scroll_into_view_if_needed()
         canvas = page.locator("#painter canvas").bounding_box()
         unit = canvas["width"] / 32
         holes, _ = changed(page, lambda: page.touchscreen.tap(canvas["x"] + 5.5 * unit, canvas["y"] + 7.5 * unit),

@@ -447,8 +447,13 @@ def test_queue_is_bounded(built):
     assert demo._queue.default_concurrency_limit == CONCURRENCY
 
 
+def handled(demo) -> list:
+    """The page's events that call a handler (not the ones that only run JavaScript in the browser)."""
+    return [block for block in demo.fns.values() if block.fn is not None]
+
+
 def test_every_event_has_one_output_per_field_of_its_handlers_record(built):
-    for block in build_demo(built).fns.values():
+    for block in handled(build_demo(built)):
         record = get_type_hints(block.fn.__wrapped__)["return"]  # the handler's
         assert len(block.outputs) == len(flatten(skipped(record))), block.fn.__name__
 
@@ -456,8 +461,8 @@ def test_every_event_has_one_output_per_field_of_its_handlers_record(built):
 def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):
     demo = build_demo(built)
     runs_a_model = {"on_run", "on_probe", "on_compare", "on_randomize", "on_clear", "on_upload", "on_gallery_select",
-                    "on_random_image", "inpaint", "on_load_mask"}
-    groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in demo.fns.values()
+                    "on_random_image", "inpaint", "on_load_mask", "on_open", "on_influence"}
+    groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in handled(demo)
               if block.fn.__name__ in runs_a_model}
     assert {name for name, _, _ in groups} == runs_a_model
     assert {(group, limit) for _, group, limit in groups} == {(MODEL_GROUP, CONCURRENCY)}

@@ -17,7 +17,7 @@ def counter_demo() -> gr.Blocks:
         shown = gr.Textbox(elem_id="shown")
         gr.Button(elem_id="bump").click(lambda c: (c + 1, str(c + 1)), count, [count, shown], api_visibility="private")
         text = gr.Textbox(visible=False)
-        gr.Button(visible=False).click(str.upper, text, text, api_name="upper")
+        gr.Button(visible=False).click(lambda t: t.upper(), text, text, api_name="upper")
     return demo
 
 

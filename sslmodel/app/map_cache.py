@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorsError, safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
@@ -49,8 +49,8 @@ def model_key(model: nn.Module) -> str:
     parts = [type(model).__qualname__]
     for name in sorted(state):
         tensor = state[name].detach().cpu().contiguous()
-        parts += [name, str(tensor.dtype), str(tuple(tensor.shape)), tensor.view(torch.uint8).numpy().tobytes()
-                  if tensor.numel() else b""]
+        parts += [name, str(tensor.dtype), str(tuple(tensor.shape)),
+                  tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""]
     return digest(*parts)
 
 
@@ -73,11 +73,11 @@ def read_map(path: Path, key: str, points: int) -> torch.Tensor | None:
     """The (points, 2) coordinates stored at `path` under exactly this key, else None (missing, unreadable, made
     from something else, the wrong shape, or not finite)."""
     try:
-        with safe_open(path, "pt") as stored:  # parses the header only, then the one tensor asked for
+        with safe_open(str(path), "pt") as stored:  # parses the header only, then the one tensor asked for
             if (stored.metadata() or {}).get("key") != key or "coordinates" not in stored.keys():
                 return None
             coordinates = stored.get_tensor("coordinates")
-    except (OSError, SafetensorsError, ValueError, RuntimeError):
+    except (OSError, SafetensorError, ValueError, RuntimeError):
         return None
     if coordinates.shape != (points, 2) or not torch.isfinite(coordinates).all():
         return None

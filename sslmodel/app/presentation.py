@@ -63,7 +63,7 @@ PRESENT_CSS = """
 #page-switches { position: absolute; top: 0.25rem; right: 1rem; width: auto !important; z-index: 10; }
 body.present #page-switches { position: fixed !important; top: 0.4rem !important; }  /* over Gradio's own rule */
 body.present #header, body.present .help, body.present #keys-help, body.present #results-heading,
-body.present .notice { display: none !important; }
+body.present .notice, body.present #share-row { display: none !important; }
 body.present .gradio-container { padding-top: 0 !important; }
 body.present .column:has(> #steps) {
   display: grid; grid-template-columns: minmax(340px, 0.75fr) minmax(0, 1.1fr) minmax(0, 1fr);

@@ -45,7 +45,7 @@ class BoundedSessions(StateHolder):
 
     def set_blocks(self, blocks: gr.Blocks) -> None:
         super().set_blocks(blocks)
-        self.capacity = self.page_capacity + self.spare  # Gradio's own eviction, never reached before ours
+        self.capacity = self.page_capacity + self.spare + 1  # Gradio's own eviction: never reached before ours
 
     def __getitem__(self, session_id: str) -> SessionState:
         if session_id not in self.session_data:
@@ -59,12 +59,13 @@ class BoundedSessions(StateHolder):
 
     def evict(self, keep: str) -> None:
         """Drop, least recently used first, the sessions that stored nothing beyond `spare` and the others beyond
-        `capacity`; never `keep`, the session a request is being served from."""
-        others = [(key, getattr(session, "stored", True)) for key, session in self.session_data.items() if key != keep]
-        unstored = [key for key, stored in others if not stored]
-        stored = [key for key, stored in others if stored]
-        for key in unstored[:max(len(unstored) - self.spare, 0)] + stored[:max(len(stored) - self.page_capacity, 0)]:
-            self.forget(key)
+        `capacity`; never `keep`, the session a request is being served from (the most recent one)."""
+        stored = {key: getattr(session, "stored", True) for key, session in self.session_data.items()}
+        unstored = [key for key, was in stored.items() if not was]
+        pages = [key for key, was in stored.items() if was]
+        for key in unstored[:max(len(unstored) - self.spare, 0)] + pages[:max(len(pages) - self.page_capacity, 0)]:
+            if key != keep:
+                self.forget(key)
 
     def forget(self, session_id: str) -> None:
         self.session_data.pop(session_id, None)
