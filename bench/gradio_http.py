@@ -66,12 +66,15 @@ class PageSession:
         self.components = {c["id"]: c for c in self.config["components"]}
         self.values = {i: c.get("props", {}).get("value") for i, c in self.components.items()}
 
-    def component(self, elem_id: str) -> int:
-        return next(i for i, c in self.components.items() if c.get("props", {}).get("elem_id") == elem_id)
+    def component(self, elem_id: str) -> int | None:
+        """The id of the component with this elem_id, None when the page has none."""
+        return next((i for i, c in self.components.items() if c.get("props", {}).get("elem_id") == elem_id), None)
 
     def dependencies(self, trigger: str, elem_id: str | None = None) -> list[dict]:
         """The events fired by `trigger` ("load" for the page's load events) of the component `elem_id`."""
         target = None if elem_id is None else self.component(elem_id)
+        if elem_id is not None and target is None:
+            return []
         return [d for d in self.config["dependencies"]
                 if any(event == trigger and (target is None or block == target) for block, event in d["targets"])]
 

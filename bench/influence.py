@@ -28,7 +28,7 @@ from sslmodel import Inpainter, shipped_models  # noqa: E402
 from sslmodel.app.compare import upscale  # noqa: E402
 from sslmodel.app.examples import from_gallery  # noqa: E402
 from sslmodel.app.hole_maps import masked_view  # noqa: E402
-from sslmodel.app.influence_view import influence_picture  # noqa: E402
+from sslmodel.app.influence_view import influence_picture, reach  # noqa: E402
 from sslmodel.influence import FAR, influence  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "influence"
@@ -66,8 +66,8 @@ def picture(models: dict[str, Inpainter], images: list[np.ndarray], holes: np.nd
         for inpainter in models.values():
             pixel_map, hole_map = (influence(inpainter.model, image, holes, target) for target in (PIXEL, None))
             tiles += [(inpainter.inpaint(image, holes), ""),
-                      (influence_picture(pixel_map, holes), f"{pixel_map.far_share:.0%} from > {FAR:.0f} px"),
-                      (influence_picture(hole_map, holes), f"{hole_map.far_share:.0%} from > {FAR:.0f} px")]
+                      (influence_picture(pixel_map, holes), reach(pixel_map)),
+                      (influence_picture(hole_map, holes), reach(hole_map))]
         for c, (tile, note) in enumerate(tiles):
             sheet.paste(Image.fromarray(upscale(tile, scale)), (c * (side + gap), y))
             draw.text((c * (side + gap) + side // 2, y + side + 2), note, fill=(90, 90, 90), font=font, anchor="ma")
@@ -88,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, inpainter in models.items():
         ms = 1000 * np.asarray(timings(inpainter, images, holes, args.repeats))
         shares = [influence(inpainter.model, image, holes, PIXEL).far_share for image in images]
+        reached = [share for share in shares if share is not None]  # None: no known pixel within its reach
         figures[name] = {"p50_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
-                         "far_share_pixel": float(np.mean(shares))}
+                         "far_share_pixel": float(np.mean(reached)) if reached else None,
+                         "images_with_no_known_pixel_in_reach": len(shares) - len(reached)}
+        far = "none in reach" if not reached else f"{figures[name]['far_share_pixel']:.0%}"
         print(f"{name:>10}: p50 {figures[name]['p50_ms']:6.1f} ms  p95 {figures[name]['p95_ms']:6.1f} ms  "
-              f"influence from > {FAR:.0f} px on pixel {PIXEL}: {figures[name]['far_share_pixel']:.0%}", flush=True)
+              f"influence from > {FAR:.0f} px on pixel {PIXEL}: {far}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "influence.json").write_text(json.dumps(figures, indent=2) + "\n")
     shown = {name: models[name] for name in SHOWN if name in models}

@@ -14,7 +14,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..classical import classical_fill
 from ..convert import nhwc_to_float
-from ..influence import FAR
 from ..inpainter import Inpainter
 from ..metrics import hole_psnr, psnr, ssim
 from .hole_maps import masked_view
@@ -94,10 +93,10 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Result],
-                     looked: dict[str, tuple[np.ndarray, float | None]] | None = None,
+                     looked: dict[str, tuple[np.ndarray, str]] | None = None,
                      scale: int = SCALE) -> Image.Image:
     """One wide picture for a slide: original, masked, then every result's composite with its hole PSNR; and
-    under the models' composites, where each looked (`looked`: {name: (influence picture, far share)})."""
+    under the models' composites, where each looked (`looked`: {name: (influence picture, its reach)})."""
     looked = looked or {}
     tiles = [("original", original, f"{holes.mean():.0%} hidden"), ("masked", masked_view(original, holes), "input")]
     best = max((r.metrics["hole_psnr"] for r in results if r.metrics["hole_psnr"] is not None), default=None)
@@ -119,12 +118,12 @@ def comparison_slide(original: np.ndarray, holes: np.ndarray, results: list[Resu
         draw.text((x + side // 2, y + side + scale * 5), note + ("  (best)" if is_best else ""),
                   fill=(0, 120, 60) if is_best else (90, 90, 90), font=value_font, anchor="ma")
         if name in looked:
-            picture, far = looked[name]
+            picture, how_far = looked[name]
             y += side + caption
             slide.paste(Image.fromarray(upscale(picture, scale)), (x, y))
             draw.text((x + side // 2, y + side + scale), "where it looked", fill=(30, 30, 30), font=name_font,
                       anchor="ma")
-            draw.text((x + side // 2, y + side + scale * 5), "no hole" if far is None else f"{far:.0%} from > {FAR:.0f} px",
+            draw.text((x + side // 2, y + side + scale * 5), how_far,
                       fill=(90, 90, 90), font=value_font, anchor="ma")
     if looked:
         draw.text((margin, margin + title_height + side + caption + side // 2), "influence:\nbright = the\n"

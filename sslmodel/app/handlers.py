@@ -18,7 +18,7 @@ from ..preprocess import MODEL_SIZE, ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
 from ..influence import influence
 from .hole_maps import mask_picture, masked_view, random_holes
-from .influence_view import influence_caption, influence_picture
+from .influence_view import influence_caption, influence_picture, reach
 from .learned import caption_label, fill_line, find_lookalikes
 from .painter import PainterError, holes_from_painter, painter_value
 from .records import (Comparison, Frame, FramesPanel, InfluencePanel, Inpainted, NewHole, OpenedPage, PickedImage,
@@ -150,7 +150,7 @@ def on_compare(state: AppState, image: np.ndarray | None, painter: dict | None, 
         raise gr.Error("Pick an example or upload an image first.")
     holes, target = painted_holes(painter), chosen_pixel(pixel)
     maps = {name: influence(inpainter.model, image, holes, target) for name, inpainter in state.inpainters.items()}
-    looked = {name: (influence_picture(found, holes), found.far_share) for name, found in maps.items()}
+    looked = {name: (influence_picture(found, holes), reach(found)) for name, found in maps.items()}
     slide = state.files.png(comparison_slide(image, holes, compare_all(image, holes, state.inpainters), looked),
                             "inpainting-comparison")
     return Comparison(slide, gr.update(value=slide, visible=True))

@@ -22,10 +22,19 @@ def influence_picture(found: Influence, holes: np.ndarray) -> np.ndarray:
     return picture
 
 
+def reach(found: Influence) -> str:
+    """A few words for a slide: how far the influence comes from."""
+    if not found.targets.any():
+        return "no hole"
+    return "no known pixel in reach" if found.far_share is None else f"{found.far_share:.0%} from > {FAR:.0f} px"
+
+
 def influence_caption(found: Influence) -> str:
     """One line people can compare between models."""
-    if found.far_share is None:
+    if not found.targets.any():
         return "No hole, so nothing is predicted: paint one."
     what = (f"pixel (row {found.pixel[0]}, column {found.pixel[1]})" if found.pixel is not None
             else "the whole hole")
+    if found.far_share is None:
+        return f"**No known pixel** influences {what}: none is within the model's reach, so it can only guess"
     return f"**{found.far_share:.0%}** of the influence on {what} comes from further than {FAR:.0f} pixels away"

@@ -17,6 +17,7 @@ L2 penalty chosen per cell on a held-out fifth of the labelled images (sslmodel.
 from __future__ import annotations
 
 import copy
+import functools
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -140,6 +141,33 @@ def knn_results(dataset: Dataset, model: nn.Module, random_model: nn.Module, con
     return {"k": config.knn_k, "temperature": KNN_TEMPERATURE, "bank_images": len(train.images), **scores}
 
 
+def check_probe_config(config: ProbeConfig, val_images: int) -> None:
+    unknown = set(config.methods) - set(METHODS)
+    if unknown:
+        raise ProbeError(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
+    if val_images == 0:
+        raise ProbeError("the data has no validation images to score on")
+
+
+def seeded_model(model_config: BundleConfig, seed: int) -> nn.Module:
+    """A randomly initialised network of the bundle's architecture, seeded without touching the global generator."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return build_model(model_config.arch, **model_config.arch_config).eval()
+
+
+def end_to_end_score(encoder: nn.Module, dataset: Dataset, index: torch.Tensor, config: ProbeConfig,
+                     seed: int) -> float:
+    """Validation accuracy (%) of `encoder` plus a linear head (fitted first) trained end to end on `index`."""
+    train, val = dataset.train, dataset.val
+    start = train_linear(encoder_features(encoder, train.images[index], config.batch_size), train.labels[index],
+                         len(dataset.classes), config.l2, config.lbfgs_iters)
+    classifier = finetune(EncoderClassifier(encoder, start), train.images[index], train.labels[index],
+                          steps=config.finetune_steps, batch_size=config.finetune_batch_size, lr=config.finetune_lr,
+                          weight_decay=config.finetune_weight_decay, seed=seed)
+    return accuracy(classifier_logits(classifier, val.images, config.batch_size), val.labels)
+
+
 def run_probe(dataset: Dataset, model: nn.Module, model_config: BundleConfig, config: ProbeConfig,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every method x label count x seed; returns JSON-ready results (accuracies in %, per seed).
@@ -147,21 +175,14 @@ def run_probe(dataset: Dataset, model: nn.Module, model_config: BundleConfig, co
     train, val = dataset.train, dataset.val
     num_classes = len(dataset.classes)
     counts, seeds = sorted(config.labels), list(range(config.seeds))
-    unknown = set(config.methods) - set(METHODS)
-    if unknown:
-        raise ProbeError(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
-    if len(val.images) == 0:
-        raise ProbeError("the data has no validation images to score on")
+    check_probe_config(config, len(val.images))
     subsets = {seed: label_subsets(train.labels, counts, seed) for seed in seeds}
     accuracy_table = {method: {str(k): [] for k in counts} for method in METHODS if method in config.methods}
     chosen_l2 = {method: {str(k): [] for k in counts} for method in ("pretrained", "random", "pixels")
                  if method in accuracy_table}
     seconds = dict.fromkeys(accuracy_table, 0.0)
 
-    def random_model(seed: int) -> nn.Module:
-        with torch.random.fork_rng():  # seeded weights without touching the caller's global generator
-            torch.manual_seed(seed)
-            return build_model(model_config.arch, **model_config.arch_config).eval()
+    random_model = functools.partial(seeded_model, model_config)
 
     def linear_cells(method: str, seed: int, features_of: Callable[[torch.Tensor], torch.Tensor],
                      val_features: torch.Tensor) -> None:
@@ -202,15 +223,8 @@ def run_probe(dataset: Dataset, model: nn.Module, model_config: BundleConfig, co
         for seed in seeds:
             for k in counts:
                 started = time.perf_counter()
-                index = subsets[seed][k]
                 encoder = copy.deepcopy(model) if method == "finetune" else random_model(seed)
-                start = train_linear(encoder_features(encoder, train.images[index], config.batch_size),
-                                     train.labels[index], num_classes, config.l2, config.lbfgs_iters)
-                classifier = finetune(EncoderClassifier(encoder, start), train.images[index],
-                                      train.labels[index], steps=config.finetune_steps,
-                                      batch_size=config.finetune_batch_size, lr=config.finetune_lr,
-                                      weight_decay=config.finetune_weight_decay, seed=seed)
-                score = accuracy(classifier_logits(classifier, val.images, config.batch_size), val.labels)
+                score = end_to_end_score(encoder, dataset, subsets[seed][k], config, seed)
                 accuracy_table[method][str(k)].append(score)
                 seconds[method] += time.perf_counter() - started
                 log(f"{method:>10}  {k:>5} labels/class  seed {seed}: {score:5.1f}%  "
@@ -221,11 +235,17 @@ def run_probe(dataset: Dataset, model: nn.Module, model_config: BundleConfig, co
         log(f"kNN (k = {knn['k']}, {knn['bank_images']} labelled): encoder {knn['encoder']:.1f}%, random "
             f"{knn['random']:.1f}%, pixels {knn['pixels']:.1f}%")
     return {"accuracy": accuracy_table, "l2": chosen_l2, "labels_per_class": counts, "seeds": seeds,
-            "methods": {method: METHODS[method] for method in accuracy_table},
-            "seconds": {method: round(s, 1) for method, s in seconds.items()},
-            "classes": dataset.classes, "train_images": len(train.images), "val_images": len(val.images),
-            "arch": model_config.arch, "arch_config": model_config.arch_config, "knn": knn,
-            "feature_dim": int(encoder_features(model, val.images[:1]).shape[1]), "config": asdict(config)}
+            "seconds": {method: round(s, 1) for method, s in seconds.items()}, "knn": knn,
+            **run_description(dataset, model, model_config, config, list(accuracy_table))}
+
+
+def run_description(dataset: Dataset, model: nn.Module, model_config: BundleConfig, config: ProbeConfig,
+                    methods: list[str]) -> dict[str, Any]:
+    """What a probe run was run on: its methods, data, architecture, feature size and settings."""
+    return {"methods": {method: METHODS[method] for method in methods}, "classes": dataset.classes,
+            "train_images": len(dataset.train.images), "val_images": len(dataset.val.images),
+            "arch": model_config.arch, "arch_config": model_config.arch_config,
+            "feature_dim": int(encoder_features(model, dataset.val.images[:1]).shape[1]), "config": asdict(config)}
 
 
 def fit_shipping_probes(dataset: Dataset, model: nn.Module, config: ProbeConfig) -> dict[str, Probe]:
