@@ -461,7 +461,7 @@ def test_every_event_has_one_output_per_field_of_its_handlers_record(built):
 def test_every_event_that_runs_a_model_shares_one_concurrency_group(built):
     demo = build_demo(built)
     runs_a_model = {"on_run", "on_probe", "on_compare", "on_randomize", "on_clear", "on_upload", "on_gallery_select",
-                    "on_random_image", "inpaint", "on_load_mask", "on_open", "on_influence"}
+                    "on_random_image", "inpaint", "on_load_mask", "on_open"}
     groups = {(block.fn.__name__, block.concurrency_id, block.concurrency_limit) for block in handled(demo)
               if block.fn.__name__ in runs_a_model}
     assert {name for name, _, _ in groups} == runs_a_model

@@ -26,6 +26,7 @@ from .state import AppState
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
 CONCURRENCY = 2  # model runs at once, over all the events that run one: one per vCPU of a free Space
 MODEL_GROUP = "model"  # the concurrency group of every event that runs a model (the limit is per group)
+INFLUENCE_GROUP = "influence"  # the influence map's own: one at a time, beside the results
 TORCH_THREADS = 1  # per request: with two requests at once, more threads only wait on each other (40x slower
                    # than one when the other vCPU is busy)
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
@@ -174,8 +175,10 @@ def wire(demo: gr.Blocks, state: AppState, page: Page) -> None:
                                **private)
     model.change(on(handlers.on_probe), [image, model], flatten(out.probes), **quiet, **private)
     # Where it looked: for new results (the chosen pixel while it is still missing), then for a clicked pixel.
+    # (a group of its own: a map in progress never holds back the next action's results)
     gr.on([page.shown.change, picker.input], on(handlers.on_influence), [image, painter, model, picker],
-          flatten(out.looked), **quiet, **private)
+          flatten(out.looked), **quiet, api_visibility="private", concurrency_id=INFLUENCE_GROUP,
+          concurrency_limit=1)
     # The other "What did it learn?" panels answer in events of their own, queued after the results: the
     # look-alikes once a new image or model is in place, the fill's class once new results are shown.
     learned = page.learned
