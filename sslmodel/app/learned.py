@@ -63,7 +63,7 @@ class Reference:
     labels: list[str]
     classes: list[str]  # in order of first appearance: the maps' colours
     pixels: Space
-    key: str = ""  # map_cache.reference_key: what the maps made of these images are stored under
+    key: str  # map_cache.reference_key: what the maps made of these images are stored under
 
     @property
     def label_ids(self) -> np.ndarray:
@@ -109,7 +109,7 @@ def model_panels(inpainter: Inpainter, reference: Reference | None, maps: list[P
     if reference is None:
         return ModelPanels(curve=curve, curve_note=note)
     features = encoder_features(inpainter.model, as_batch(reference.images))
-    key = map_key(model_key(inpainter.model), reference.key or reference_key(reference.images, reference.labels))
+    key = map_key(model_key(inpainter.model), reference.key)
     space = Space(features, cached_map(key, features, maps))
     maps = draw_maps([("The model's features", space.coordinates.numpy()),
                       ("Raw pixels", reference.pixels.coordinates.numpy())], reference.label_ids, reference.classes)
