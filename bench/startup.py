@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,15 +22,10 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from soak import free_port  # bench/ is on the path when a bench script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SOAK = ROOT / "bench" / "soak.py"  # its --serve-floor is the do-nothing app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seconds_to_answer(command: list[str], port: int, env: dict, limit: float = 300) -> float:
