@@ -56,7 +56,7 @@ def test_quality(image_folder, bundle, tmp_path, capsys):
 
 def test_quality_without_models(image_folder, tmp_path, capsys):
     assert quality.main(["--data", str(image_folder), "--no-shipped", "--images", "2",
-                         "--grid", str(tmp_path / "grid.png")]) == 0
+                         "--grid", str(tmp_path / "grid.png"), "--json", str(tmp_path / "quality.json")]) == 0
     assert last_line(capsys).startswith("quality: no model evaluated; best OpenCV hole PSNR")
 
 
