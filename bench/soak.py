@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,12 +81,15 @@ def serve_floor(port: int) -> None:
     floor_demo().launch(server_port=port, prevent_thread_lock=False)
 
 
-def start_server(floor: bool, temp_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(floor: bool, temp_dir: Path, checkout: Path = ROOT, options: Sequence[str] = ()
+                 ) -> tuple[subprocess.Popen, str]:
+    """The do-nothing app, or `python app.py` with `options` from the working tree `checkout` (another commit's
+    for a before-and-after), in a process of its own, offline; (the process, its address) once it listens."""
     port = free_port()
     command = ([sys.executable, __file__, "--serve-floor", str(port)] if floor
-               else [sys.executable, str(ROOT / "app.py"), "--port", str(port)])
+               else [sys.executable, str(Path(checkout) / "app.py"), "--port", str(port), *options])
     env = os.environ | {"GRADIO_TEMP_DIR": str(temp_dir), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     for _ in range(240):
         try:

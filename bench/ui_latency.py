@@ -5,10 +5,15 @@ example until the "What did it learn?" panels show its look-alikes (they come in
 p50 and p95 over --actions of each.
 
     python bench/ui_latency.py                      # the shipped models, the built-in gallery, 24 actions each
-    python bench/ui_latency.py --model runs/default --actions 40
+    python bench/ui_latency.py --against /tmp/before            # side by side with another checkout's page
     python bench/ui_latency.py --actions 1 --warm-up 1           # a quick check that it runs
 
-The app runs in-process with the settings of `python app.py` (queue, one torch thread per request).
+Each page is served by `python app.py` in a process of its own, offline. With --against (a working tree of another
+commit, e.g. `git worktree add /tmp/before a2ec117`), both pages run in the same browser, in turns of --turn
+actions of a kind, so that both see the same host at the same time: the ratio of their p50s is the figure to
+compare, not p50s measured at other times (a shared 2-core host drifts by a third within an hour). Within a turn
+the actions follow each other as fast as the page answers, as a person clicking quickly; between turns the page
+and servers rest for a second, so that one page's late events never land in the other's timings.
 """
 
 from __future__ import annotations
@@ -16,14 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
-from playwright.sync_api import TimeoutError
+from playwright.sync_api import Browser, Page, TimeoutError, sync_playwright
 
-from browser_app import SHOWN, served_page
+from browser_app import CHROMIUM, CHROMIUM_ARGS, SHOWN
+from soak import ROOT, start_server
 
+VIEWPORT = {"width": 1440, "height": 900}
+REST_MS = 1000  # between turns
 COMPOSITE = "#composite img"
 
 
@@ -102,43 +112,93 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", help="a model to offer (repeatable; default: the shipped ones)")
+    parser.add_argument("--model", action="append", default=[],
+                        help="an extra model for app.py to offer (repeatable), on every page")
+    parser.add_argument("--against", metavar="CHECKOUT", help="another working tree whose page to time beside")
     parser.add_argument("--actions", type=int, default=24, help="timed actions of each kind (default %(default)s)")
+    parser.add_argument("--turn", type=int, default=4, help="actions per turn with --against (default %(default)s)")
     parser.add_argument("--warm-up", type=int, default=3, help="untimed actions of each kind first")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    figures = {}
-    with served_page(args.model, {"width": 1440, "height": 900}, look_alikes=True) as (page, models):
-        page.locator("#family input").click()  # boxes: every seed draws another mask (a centre square never moves)
-        page.get_by_role("option", name="boxes").click()
-        for name, act in ACTIONS.items():
+def open_page(browser: Browser, url: str) -> Page:
+    """A page of its own (a separate browser context) on `url`, once its opening result is on screen, drawing
+    "boxes" (every seed draws another mask; a centre square never moves)."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_function(SHOWN, arg=None, polling="raf")
+    page.locator("#family input").click()
+    page.get_by_role("option", name="boxes").click()
+    return page
+
+
+def time_actions(pages: dict[str, Page], args: argparse.Namespace) -> dict[str, dict[str, dict]]:
+    """{page: {action: percentiles and strokes lost}}: every kind of action in turn, on every page by turns."""
+    figures = {name: {} for name in pages}
+    turn = args.turn if len(pages) > 1 else args.actions
+    for action, act in ACTIONS.items():
+        seconds, lost = {name: [] for name in pages}, {name: 0 for name in pages}
+        for page in pages.values():
             for i in range(args.warm_up):
                 act(page, 100 + i)
-            seconds, lost = [], 0
-            for i in range(args.actions * 3):  # at most two retries per action, for dropped strokes
-                if len(seconds) == args.actions:
-                    break
-                result = act(page, i)
-                if result is None:
-                    lost += 1
-                else:
-                    seconds.append(result)
-            figures[name] = percentiles(seconds) | {"dropped": lost}
+        for first in range(0, args.actions, turn):
+            order = list(pages) if first // turn % 2 == 0 else list(pages)[::-1]  # who goes first alternates
+            for name in order:
+                pages[name].bring_to_front()
+                pages[name].wait_for_timeout(REST_MS if len(pages) > 1 else 0)
+                for i in range(first, min(first + turn, args.actions)):
+                    result = act(pages[name], i)
+                    if result is None:
+                        lost[name] += 1
+                    else:
+                        seconds[name].append(result)
+        for name in pages:
+            figures[name][action] = percentiles(seconds[name]) | {"dropped": lost[name]}
+    return figures
 
-    print(f"From the action to the new composite (or look-alikes) on screen, Chromium, models {', '.join(models)}\n")
-    print("| action | actions | p50 (ms) | p95 (ms) | strokes lost |")
-    print("|---|---:|---:|---:|---:|")
-    for name, row in figures.items():
-        print(f"| {name} | {row['actions']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['dropped']} |")
+
+def print_table(figures: dict[str, dict[str, dict]]) -> None:
+    names = list(figures)
+    print("| action | " + " | ".join(f"{name}: p50 (ms) | p95 (ms) | lost" for name in names)
+          + (" | p50 ratio |" if len(names) > 1 else " |"))
+    print("|---|" + "---:|---:|---:|" * len(names) + ("---:|" if len(names) > 1 else ""))
+    for action in ACTIONS:
+        rows = [figures[name][action] for name in names]
+        cells = " | ".join(f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['dropped']}" for row in rows)
+        ratio = f" | {rows[0]['p50_ms'] / rows[1]['p50_ms']:.2f}x |" if len(rows) > 1 else " |"
+        print(f"| {action} | {cells}{ratio}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"error: {CHROMIUM} is missing (apt-get install chromium)")
+    checkouts = {"this checkout": ROOT} | ({"against": Path(args.against).resolve()} if args.against else {})
+    options = [option for model in args.model for option in ("--model", str(Path(model).resolve()))]
+    with ExitStack() as stack:
+        urls = {}
+        for name, checkout in checkouts.items():
+            server, urls[name] = start_server(False, Path(tempfile.mkdtemp(prefix="sslmodel-ui-")), checkout, options)
+            stack.callback(server.wait, timeout=30)
+            stack.callback(server.terminate)
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        figures = time_actions({name: open_page(browser, url) for name, url in urls.items()}, args)
+
+    if args.against:
+        print(f"against: {checkouts['against']}")
+    print("From the action to the new composite (or look-alikes) on screen, Chromium, `python app.py`\n")
+    print_table(figures)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"models": list(models), **figures}, indent=2) + "\n", encoding="utf-8")
-    print("ui_latency: " + "; ".join(f"{name} p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
-                                     for name, row in figures.items()))
+        Path(args.json).write_text(json.dumps({"against": args.against, **figures}, indent=2) + "\n",
+                                   encoding="utf-8")
+    for name, rows in figures.items():
+        print(f"ui_latency ({name}): " + "; ".join(f"{action} p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
+                                                  for action, row in rows.items()))
     return 0
 
 

@@ -51,12 +51,14 @@ def influence(model: nn.Module, image: np.ndarray, holes: np.ndarray,
               pixel: tuple[int, int] | None = None) -> Influence:
     """The influence map of uint8 (H, W, 3) `image` with bool (H, W) `holes` for the missing `pixel` (row, column),
     or for the whole hole when `pixel` is None or not missing."""
-    holes = np.asarray(holes, dtype=bool)
+    holes = np.array(holes, dtype=bool)  # a copy: torch takes no read-only arrays
     targets = np.zeros_like(holes)
     if pixel is not None and 0 <= pixel[0] < holes.shape[0] and 0 <= pixel[1] < holes.shape[1] and holes[pixel]:
         targets[pixel] = True
     else:
         targets = holes.copy()
+    if not targets.any():  # no hole: nothing is predicted, so nothing to trace
+        return Influence(np.zeros(holes.shape), targets, None)
     parameter = next(model.parameters())
     images = nhwc_to_float(np.asarray(image, dtype=np.uint8)).to(parameter.device).expand(3, -1, -1, -1).clone()
     hole_batch = torch.from_numpy(holes).to(parameter.device).expand(3, -1, -1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,28 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository: where train.py 
 def own_cache(tmp_path_factory):
     """The maps the page computes are cached in a folder of the run's own, never the user's ~/.cache."""
     os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("sslmodel-cache"))
+
+
+def fingerprint(folder: Path) -> dict[str, bytes]:
+    return {str(path): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def committed_results_stay():
+    """Tests write figures into folders of their own, never over the committed ones in bench/results/."""
+    before = fingerprint(ROOT / "bench" / "results")
+    yield
+    assert fingerprint(ROOT / "bench" / "results") == before, "a test wrote into bench/results/"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_temp_dir(tmp_path_factory):
+    """Temporary files in a folder of the run's own, which pytest removes: gradio_client leaves an empty folder
+    in the system's temporary folder for every file it downloads, the served apps their outputs."""
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    yield
+    tempfile.tempdir = previous
 
 
 def smooth_images(n: int, seed: int = 0, size: int = 32) -> np.ndarray:

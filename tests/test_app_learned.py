@@ -14,7 +14,7 @@ from sslmodel.app import build_demo, handlers, learned, make_state
 from sslmodel.app.charts import GAP, PANEL, draw_curve, draw_maps, mark_maps
 from sslmodel.app.examples import write_gallery
 from sslmodel.app.hole_maps import random_holes
-from sslmodel.app.layout import CONCURRENCY, MODEL_GROUP, bind
+from sslmodel.app.layout import CONCURRENCY, LATER_GROUP, MODEL_GROUP, bind
 from sslmodel.app.learned import (NO_CURVE, Reference, caption_label, copies_of, curve_series, fill_line,
                                   find_lookalikes, label_curve, load_reference, model_panels, share_line)
 from sslmodel.app.painter import painter_value
@@ -161,15 +161,16 @@ def test_the_fill_line_reads_the_masked_image_the_composite_and_the_original(pro
     probe = linear_probe("encoder", 40)  # only its bias speaks: "blue" whatever the image
     image = coloured_images()[0][0]
     holes = random_holes("center", 0.25, 0)
-    line = fill_line(probe, inpainter, image, holes)
+    composite = inpainter.inpaint(image, holes)
+    line = fill_line(probe, inpainter.model, image, composite, holes)
     assert "masked image" in line and "as the model gets it" in line and line.count("*blue*") == 3
     assert "the hole does not hide it" in line
-    assert "There is no hole" in fill_line(probe, inpainter, image, np.zeros((32, 32), bool))
+    assert "There is no hole" in fill_line(probe, inpainter.model, image, image, np.zeros((32, 32), bool))
     guesses = {"brought back": [("red", 0.5), ("blue", 0.6), ("blue", 0.7)],
                "not brought back": [("red", 0.5), ("green", 0.6), ("blue", 0.7)]}
     for what, answer in guesses.items():
         monkeypatch.setattr(learned, "class_guesses", lambda *args, answer=answer: answer)
-        line = fill_line(probe, inpainter, image, holes)
+        line = fill_line(probe, inpainter.model, image, composite, holes)
         assert ("**the fill brings it back**" in line) == (what == "brought back"), line
         assert "*red* (50%)" in line and "*blue* (70%)" in line
 
@@ -213,10 +214,29 @@ def test_label_curve_and_fill_check_handlers(learned_state, reference):
     assert (handlers.shown_holes(shown) == random_holes("boxes", 0.3, 1)).all()
     line = handlers.on_fill_check(learned_state, image, shown, "probed").line
     assert "*blue*" in line and "There is no hole" not in line
-    empty = handlers.shown_value(image, np.zeros((32, 32), bool), "probed")
+    empty = handlers.on_run(learned_state, image, "red", painter_value(image, np.zeros((32, 32), bool)),
+                            "probed").shown
     assert "There is no hole" in handlers.on_fill_check(learned_state, image, empty, "probed").line
     assert handlers.NO_PROBE in handlers.on_fill_check(learned_state, image, shown, "bare").line
     assert handlers.on_fill_check(learned_state, None, shown, "probed").line == ""
+
+
+def test_after_new_results_one_event_maps_the_influence_and_checks_the_composite_on_screen(learned_state, reference,
+                                                                                            monkeypatch):
+    image, holes = reference.images[0], random_holes("boxes", 0.3, 1)
+    judged = []
+    guesses = learned.class_guesses
+    monkeypatch.setattr(learned, "class_guesses", lambda probe, model, images, holes: judged.append(images) or
+                        guesses(probe, model, images, holes))
+    shown = handlers.on_run(learned_state, image, "red", painter_value(image, holes), "probed").shown
+    on_screen = np.array(Image.open(handlers.on_run(learned_state, image, "red", painter_value(image, holes),
+                                                    "probed").composite))
+    explained = handlers.on_shown(learned_state, image, shown, "probed")
+    assert "bring the class back" in explained.fill_check.line and "whole hole" in explained.looked.note
+    assert np.array_equal(judged[-1][1], on_screen), "the fill check judges the composite the tiles show"
+    assert np.array_equal(handlers.shown_composite(shown), on_screen)
+    assert handlers.on_shown(learned_state, None, None, "probed") == handlers.ResultsExplained(
+        handlers.on_influence(learned_state, None, None, "probed"), handlers.FillCheck(""))
 
 
 def test_the_page_has_the_five_panels_and_their_events_share_the_model_group(learned_state):
@@ -224,13 +244,16 @@ def test_the_page_has_the_five_panels_and_their_events_share_the_model_group(lea
     elem_ids = {block.elem_id for block in demo.blocks.values()}
     assert {"neighbours-features", "neighbours-pixels", "feature-map", "label-curve", "fill-restores"} <= elem_ids
     events = {block.fn.__name__: block for block in demo.fns.values() if block.fn is not None}  # not js-only ones
-    for name in ("on_lookalikes", "on_fill_check"):  # they run the model
+    for name in ("on_lookalikes", "on_influence"):  # they run the model
         assert (events[name].concurrency_id, events[name].concurrency_limit) == (MODEL_GROUP, CONCURRENCY)
+    later = events["on_shown"]  # it waits for a pause, holding no model slot meanwhile, and takes one vCPU at most
+    assert (later.concurrency_id, later.concurrency_limit) == (LATER_GROUP, 1)
     assert "on_label_curve" in events
 
 
 def test_a_one_field_record_reaches_gradio_as_its_bare_value(learned_state, reference):
-    shown = handlers.shown_value(reference.images[0], random_holes("boxes", 0.3, 1), "probed")
+    image, holes = reference.images[0], random_holes("boxes", 0.3, 1)
+    shown = handlers.shown_value(image, holes, "probed", image)  # the original as its composite: good enough here
     value = bind(handlers.on_fill_check, learned_state)(reference.images[0], shown, "probed")
     assert isinstance(value, str) and "bring the class back" in value  # Gradio takes a lone output's value as it is
     assert len(bind(handlers.on_label_curve, learned_state)("probed")) == 2

@@ -369,7 +369,7 @@ def test_run_does_nothing_when_those_results_are_already_shown(built):
     value = painter_value(IMAGE, center_holes())
     first = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0])
     again = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[0], first.shown)  # the same hole again: no change
-    assert first.shown == handlers.shown_value(IMAGE, center_holes(), MODEL_NAMES[0])
+    assert first.shown == handlers.shown_value(IMAGE, center_holes(), MODEL_NAMES[0], read(first.composite))
     assert len(flatten(again)) == len(flatten(first)) and all(isinstance(output, type(gr.skip())) for output in flatten(again))
     other = handlers.on_run(built, IMAGE, "test", value, MODEL_NAMES[1], first.shown)  # another model: new results
     assert other.shown["key"] != first.shown["key"] and read(other.composite).shape == (32, 32, 3)

@@ -59,7 +59,8 @@ def test_the_default_network_never_weighs_missing_pixels_and_reads_far():
     found = influence(model, random_image(1), holes, pixel=(16, 16))
     assert (found.weights[holes] == 0).all() and found.weights[~holes].sum() > 0
     assert found.far_share is not None and 0 < found.far_share <= 1, "its dilated layers see the whole image"
-    assert influence(model, random_image(1), np.zeros((32, 32), bool)).far_share is None, "no hole, no weight"
+    no_hole = influence(model, random_image(1), np.zeros((32, 32), bool))
+    assert no_hole.far_share is None and not no_hole.weights.any() and not no_hole.targets.any(), "no hole, no weight"
 
 
 def test_distance_to_the_targets():

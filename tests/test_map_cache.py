@@ -105,3 +105,17 @@ def test_the_shipped_models_and_reference_set_have_their_maps_shipped():
         key = map_key(source, reference)
         assert read_map(map_file(SHIPPED_MAPS, key), key, len(images)) is not None, f"the map of {name} is shipped"
     assert len(list(SHIPPED_MAPS.glob("*.safetensors"))) == len(sources), "no stale maps ship"
+
+
+def test_writing_the_shipped_maps_replaces_them_with_one_per_model_and_the_pixels(tmp_path, counted_tsne,
+                                                                                  tiny_bundles, monkeypatch):
+    from sslmodel import bundle
+    monkeypatch.setattr(map_cache, "SHIPPED_MAPS", tmp_path)
+    monkeypatch.setattr(bundle, "shipped_models", lambda: [str(folder) for folder in tiny_bundles.values()])
+    (tmp_path / "stale.safetensors").write_bytes(b"a map of weights that no longer ship")
+    written = map_cache.write_shipped_maps()
+    assert sorted(written) == sorted(tmp_path.glob("*.safetensors")) and len(written) == 1 + len(tiny_bundles)
+    assert not (tmp_path / "stale.safetensors").exists()
+    calls = len(counted_tsne)
+    map_cache.write_shipped_maps()
+    assert len(counted_tsne) == calls + len(written), "every map is computed again, none read from the old ones"

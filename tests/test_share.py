@@ -85,10 +85,12 @@ def test_the_influence_panel_follows_the_chosen_pixel(tiny_models, tiny_examples
     state = make_state(tiny_models, tiny_examples)
     image, holes = tiny_examples.load(0), random_holes(3)
     missing = tuple(int(i) for i in np.argwhere(holes)[0])
-    whole = on_influence(state, image, painter_value(image, holes), MODEL_NAMES[0])
+    shown = handlers.shown_value(image, holes, MODEL_NAMES[0])  # the results on screen: their hole map
+    whole = on_influence(state, image, shown, MODEL_NAMES[0])
     assert whole.pixel is None and "whole hole" in whole.note and whole.picture
-    chosen = on_influence(state, image, painter_value(image, holes), MODEL_NAMES[0],
+    chosen = on_influence(state, image, shown, MODEL_NAMES[0],
                           {"row": missing[0], "col": missing[1]})
     assert chosen.pixel == {"row": missing[0], "col": missing[1]} and f"row {missing[0]}" in chosen.note
     for odd in ({"row": "x"}, {"row": 99, "col": 0}, "1,2", None):  # not a pixel the page sends: the whole hole
-        assert on_influence(state, image, painter_value(image, holes), MODEL_NAMES[0], odd).pixel is None
+        assert on_influence(state, image, shown, MODEL_NAMES[0], odd).pixel is None
+    assert on_influence(state, image, None, MODEL_NAMES[0]).picture is None, "no results on screen yet: no map"

@@ -14,9 +14,9 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from ..influence import influence
 from ..preprocess import MODEL_SIZE, ImageError, prepare_holes, prepare_image
 from .compare import Result, classical_result, compare_all, comparison_slide, error_heatmap, format_db, model_result
-from ..influence import influence
 from .hole_maps import mask_picture, masked_view, random_holes
 from .influence_view import influence_caption, influence_picture, reach
 from .learned import caption_label, fill_line, find_lookalikes
@@ -24,7 +24,7 @@ from .painter import PainterError, holes_from_painter, painter_value
 from .records import (Comparison, Frame, FramesPanel, InfluencePanel, Inpainted, NewHole, OpenedPage, PickedImage,
                       ProbeGuesses, Results, ShareLink, skipped)
 from .share import PARAMETER, LinkError, SharedView, decode, encode
-from .records import FillCheck, LabelCurve, LookalikesPanel  # the "What did it learn?" panels
+from .records import FillCheck, LabelCurve, LookalikesPanel, ResultsExplained  # the panels after the results
 from .showcase import load_frame, probe_caption, top_classes
 from .state import AppState
 
@@ -96,12 +96,15 @@ def metrics_markdown(result: Result | None, caption: str) -> str:
 # Every action answers in one round trip: the handler that changes the image or the hole also returns the
 # results it causes. Pictures go out at 32x32 (the page enlarges them with CSS); "compare all" runs only on request.
 
-def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None) -> dict:
+def shown_value(image: np.ndarray | None, holes: np.ndarray, model_name: str | None,
+                composite: np.ndarray | None = None) -> dict:
     """The page's record of the results on screen: their key, a digest of what they depend on (equal keys,
-    equal results), and their hole map (on_fill_check reads it there: an event that took the painter as an input
-    after the results could overwrite a stroke being painted meanwhile)."""
+    equal results), their hole map and the model's composite. The events after the results read the hole map and
+    the composite there: an event that took the painter as an input could see a stroke being painted meanwhile,
+    and the fill check judges the very pixels on screen without filling the hole again."""
     parts = (b"" if image is None else image.tobytes(), holes.tobytes(), str(model_name).encode())
-    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes.tobytes()}  # bytes: comparable
+    return {"key": hashlib.sha1(b"|".join(parts)).hexdigest(), "holes": holes.tobytes(),  # bytes: comparable
+            "composite": None if composite is None else np.ascontiguousarray(composite, dtype=np.uint8).tobytes()}
 
 
 def shown_holes(shown: dict) -> np.ndarray:
@@ -109,27 +112,34 @@ def shown_holes(shown: dict) -> np.ndarray:
     return np.frombuffer(shown["holes"], dtype=bool).reshape(MODEL_SIZE, MODEL_SIZE)
 
 
+def shown_composite(shown: dict) -> np.ndarray | None:
+    """The model's composite of the results a `shown_value` describes: uint8 (32, 32, 3); None without a model."""
+    found = shown.get("composite")
+    return None if found is None else np.frombuffer(found, dtype=np.uint8).reshape(MODEL_SIZE, MODEL_SIZE, 3)
+
+
 def results(state: AppState, image: np.ndarray | None, caption: str, holes: np.ndarray,
             model_name: str | None) -> Results:
     """The chosen model's results, with the comparison emptied and its download hidden (they belonged to the
     previous hole)."""
-    key, hidden = shown_value(image, holes, model_name), gr.update(value=None, visible=False)
+    hidden = gr.update(value=None, visible=False)
     if image is None:
         return Results(original=None, masked=None, reconstruction=None, composite=None, heatmap=None, slider=None,
                        metrics="Pick an example or upload an image to start.", comparison=None, download=hidden,
-                       shown=key, mask=None)
+                       shown=shown_value(image, holes, model_name), mask=None)
     files = state.files
     if state.models:
         name, model = pick_model(state.models, model_name)
-        shown = model_result(model.inpainter, name, image, holes)
+        result = model_result(model.inpainter, name, image, holes)
     else:  # without a model, the tiles show OpenCV
-        shown = classical_result("OpenCV Telea", image, holes)
-    masked, composite = files.png(masked_view(image, holes), "masked"), files.png(shown.composite, "composite")
+        result = classical_result("OpenCV Telea", image, holes)
+    masked, composite = files.png(masked_view(image, holes), "masked"), files.png(result.composite, "composite")
     return Results(original=files.png(image, "original"), masked=masked,
-                   reconstruction=files.png(shown.reconstruction, "reconstruction"), composite=composite,
-                   heatmap=files.png(error_heatmap(image, shown.composite), "error"), slider=(masked, composite),
-                   metrics=metrics_markdown(shown if state.models else None, caption), comparison=None,
-                   download=hidden, shown=key, mask=files.png(mask_picture(holes), "mask"))
+                   reconstruction=files.png(result.reconstruction, "reconstruction"), composite=composite,
+                   heatmap=files.png(error_heatmap(image, result.composite), "error"), slider=(masked, composite),
+                   metrics=metrics_markdown(result if state.models else None, caption), comparison=None,
+                   download=hidden, mask=files.png(mask_picture(holes), "mask"),
+                   shown=shown_value(image, holes, model_name, result.composite if state.models else None))
 
 
 def on_run(state: AppState, image: np.ndarray | None, caption: str, painter: dict | None, model_name: str | None,
@@ -167,18 +177,26 @@ def chosen_pixel(value: dict | None) -> tuple[int, int] | None:
     return (row, col) if 0 <= row < MODEL_SIZE and 0 <= col < MODEL_SIZE else None
 
 
-def on_influence(state: AppState, image: np.ndarray | None, painter: dict | None, model_name: str | None,
+def on_influence(state: AppState, image: np.ndarray | None, shown: dict | None, model_name: str | None,
                  pixel: dict | None = None) -> InfluencePanel:
-    """Where the model looked to predict the chosen missing pixel (or the whole hole): its influence map."""
-    if image is None or not state.models:
+    """Where the model looked to predict the chosen missing pixel (or the whole hole) of the results `shown`:
+    its influence map."""
+    if image is None or not shown or not state.models:
         return InfluencePanel(None, "Pick an image and paint a hole." if state.models else "No model is loaded.",
                               None)
-    holes = painted_holes(painter)
+    holes = shown_holes(shown)
     name, model = pick_model(state.models, model_name)
     found = influence(model.inpainter.model, image, holes, chosen_pixel(pixel))
     kept = None if found.pixel is None else {"row": found.pixel[0], "col": found.pixel[1]}
     return InfluencePanel(state.files.png(influence_picture(found, holes), "influence"),
                           f"{influence_caption(found)} ({name}).", kept)
+
+
+def on_shown(state: AppState, image: np.ndarray | None, shown: dict | None, model_name: str | None,
+             pixel: dict | None = None) -> ResultsExplained:
+    """Once new results are on screen: where the model looked, and whether the fill brings the class back."""
+    return ResultsExplained(on_influence(state, image, shown, model_name, pixel),
+                            on_fill_check(state, image, shown, model_name))
 
 
 # ---------------------------------------------------------------------------------------------- the hole
@@ -292,10 +310,14 @@ def on_fill_check(state: AppState, image: np.ndarray | None, shown: dict | None,
     """Whether the model's fill of the hole of the results `shown` brings back the class its probe sees in the
     original."""
     model = state.models.get(model_name or "")
-    if image is None or not shown or model is None or model.probes is None:
-        return FillCheck("" if image is None or not shown else "**Does the fill bring the class back?** " + (
-            NO_PROBE if model else "No model is loaded."))
-    return FillCheck(fill_line(model.probes.encoder, model.inpainter, image, shown_holes(shown)))
+    if image is None or not shown:
+        return FillCheck("")
+    if model is None or model.probes is None:
+        return FillCheck("**Does the fill bring the class back?** " + (NO_PROBE if model else "No model is loaded."))
+    composite = shown_composite(shown)
+    if composite is None:  # results that no model filled
+        return FillCheck("")
+    return FillCheck(fill_line(model.probes.encoder, model.inpainter.model, image, composite, shown_holes(shown)))
 
 
 def on_epoch(state: AppState, epoch: float, model_name: str | None) -> Frame:

@@ -17,7 +17,7 @@ from ..preprocess import MODEL_SIZE
 from . import handlers
 from .presentation import PRESENT_CSS, page_switches
 from .records import (Comparison, Frame, FramesPanel, InfluencePanel, Inpainted, NewHole, OpenedPage, PickedImage,
-                      ProbeGuesses, Results, flatten)
+                      ProbeGuesses, Results, ResultsExplained, flatten)
 from .sections import (ApiSection, ChooseSection, FillSection, LearnedSection, PaintSection, ResultsSection,
                        WatchSection, api_section, choose_section, fill_section, learned_section, paint_section,
                        results_section, watch_section)
@@ -26,7 +26,8 @@ from .state import AppState
 QUEUE_SIZE = 32  # requests waiting beyond this are turned away ("queue full") instead of piling up
 CONCURRENCY = 2  # model runs at once, over all the events that run one: one per vCPU of a free Space
 MODEL_GROUP = "model"  # the concurrency group of every event that runs a model (the limit is per group)
-INFLUENCE_GROUP = "influence"  # the influence map's own: one at a time, beside the results
+LATER_GROUP = "later"  # the work that waits for a pause (it must not hold a model slot while it waits): one at a
+                       # time, so that it never takes more than one vCPU from the next action's results
 TORCH_THREADS = 1  # per request: with two requests at once, more threads only wait on each other (40x slower
                    # than one when the other vCPU is busy)
 MAX_FILE_SIZE = "10mb"  # uploads above this are refused before they reach a handler
@@ -56,12 +57,19 @@ A small network trained **without labels** on 32×32 CIFAR-10 images fills in pi
 """
 
 
-def bind(handler: Callable, state: AppState) -> Callable:
+def bind(handler: Callable, state: AppState, can_wait: bool = False) -> Callable:
     """`handler(state, *inputs)` as `fn(*inputs)` returning its record's values in field order, keeping the
-    parameters and type hints Gradio reads (their names become the API's, a `gr.SelectData` hint receives the event)."""
+    parameters and type hints Gradio reads (their names become the API's, a `gr.SelectData` hint receives the event).
+    A person waits for its answer, and `state.activity` counts it while it runs; or, when it `can_wait`, it first
+    waits for a pause between those (activity.py)."""
     @functools.wraps(handler)
     def bound(*inputs):
-        values = flatten(handler(state, *inputs))
+        if can_wait:
+            state.activity.wait_for_pause()
+            values = flatten(handler(state, *inputs))
+        else:
+            with state.activity.waited_for():
+                values = flatten(handler(state, *inputs))
         return values[0] if len(values) == 1 else values  # Gradio takes a lone output's value as it is
     signature = inspect.signature(handler)
     bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:],
@@ -120,6 +128,7 @@ class Outputs:
     frame: Frame
     frames: FramesPanel
     looked: InfluencePanel
+    explained: ResultsExplained
     opened: OpenedPage
     inpainted: Inpainted
 
@@ -132,11 +141,12 @@ def outputs(page: Page) -> Outputs:
     picked = PickedImage(image=page.image, caption=page.caption, size=page.size, painter=page.paint.painter,
                          results=results, probes=probes)
     frame = Frame(picture=page.watch.frame, note=page.watch.frame_note)
+    looked = InfluencePanel(picture=shown.influence, note=shown.influence_note, pixel=shown.picker)
     api = page.api
     return Outputs(results, probes, picked, NewHole(painter=page.paint.painter, results=results),
                    Comparison(slide=shown.comparison, download=shown.download), frame,
-                   FramesPanel(epoch=page.watch.epoch, frame=frame),
-                   InfluencePanel(picture=shown.influence, note=shown.influence_note, pixel=shown.picker),
+                   FramesPanel(epoch=page.watch.epoch, frame=frame), looked,
+                   ResultsExplained(looked=looked, fill_check=page.learned.fill_check),
                    OpenedPage(picked=picked, model=fill.model, pixel=shown.picker, notice=page.link_notice),
                    Inpainted(composite=api.composite, reconstruction=api.reconstruction, metrics=api.metrics))
 
@@ -174,18 +184,20 @@ def wire(demo: gr.Blocks, state: AppState, page: Page) -> None:
     page.results.compare.click(on(handlers.on_compare), [image, painter, picker], flatten(out.comparison),
                                **private)
     model.change(on(handlers.on_probe), [image, model], flatten(out.probes), **quiet, **private)
-    # Where it looked: for new results (the chosen pixel while it is still missing), then for a clicked pixel.
-    # (a group of its own: a map in progress never holds back the next action's results)
-    gr.on([page.shown.change, picker.input], on(handlers.on_influence), [image, painter, model, picker],
-          flatten(out.looked), **quiet, api_visibility="private", concurrency_id=INFLUENCE_GROUP,
-          concurrency_limit=1)
-    # The other "What did it learn?" panels answer in events of their own, queued after the results: the
-    # look-alikes once a new image or model is in place, the fill's class once new results are shown.
+    # Once new results are on screen, one event after them works out where the model looked (at the chosen pixel
+    # while it is still missing, else the whole hole) and whether the fill brings the class back: one request,
+    # not two, and only in a pause, so that a quick next action never shares the CPU with it. A click on a pixel
+    # redraws the map at once.
+    page.shown.change(bind(handlers.on_shown, state, can_wait=True), [image, page.shown, model, picker],
+                      flatten(out.explained), **quiet, api_visibility="private", concurrency_id=LATER_GROUP,
+                      concurrency_limit=1)
+    picker.input(on(handlers.on_influence), [image, page.shown, model, picker], flatten(out.looked), **quiet,
+                 **private)
+    # The look-alikes answer in an event of their own, queued after the results, once a new image or model is in
+    # place.
     learned = page.learned
     gr.on([demo.load, model.change, image.change], on(handlers.on_lookalikes), [image, caption, model],
           flatten(learned.lookalikes), **quiet, **private)
-    page.shown.change(on(handlers.on_fill_check), [image, page.shown, model], flatten(learned.fill_check), **quiet,
-                      **private)
     gr.on([demo.load, model.change], on(handlers.on_label_curve), model, flatten(learned.label_curve),
           show_progress="hidden", api_visibility="private")
     gr.on([demo.load, model.change], on(handlers.on_frames_model), model, flatten(out.frames),

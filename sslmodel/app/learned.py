@@ -101,16 +101,20 @@ class ModelPanels:
     curve_note: str = NO_CURVE
 
 
+def feature_space(model: nn.Module, reference: Reference, maps: list[Path] | None = None) -> Space:
+    """The model's features of the reference images and their t-SNE map (read from the map folders `maps`, as for
+    `load_reference`, else computed and cached: a few seconds for 1,000 images)."""
+    features = encoder_features(model, as_batch(reference.images))
+    return Space(features, cached_map(map_key(model_key(model), reference.key), features, maps))
+
+
 def model_panels(inpainter: Inpainter, reference: Reference | None, maps: list[Path] | None = None) -> ModelPanels:
-    """Computed once per model at start-up: its features of the reference images and their t-SNE map (read from
-    the map folders `maps`, as for `load_reference`, else computed: a few seconds for 1,000 images), and the
-    few-label curve from its bundle's probe record."""
+    """Computed once per model at start-up: its `feature_space` and the few-label curve from its bundle's probe
+    record."""
     curve, note = label_curve(inpainter.config.probe if inpainter.config else None)
     if reference is None:
         return ModelPanels(curve=curve, curve_note=note)
-    features = encoder_features(inpainter.model, as_batch(reference.images))
-    key = map_key(model_key(inpainter.model), reference.key)
-    space = Space(features, cached_map(key, features, maps))
+    space = feature_space(inpainter.model, reference, maps)
     maps = draw_maps([("The model's features", space.coordinates.numpy()),
                       ("Raw pixels", reference.pixels.coordinates.numpy())], reference.label_ids, reference.classes)
     return ModelPanels(space, maps, curve, note)
@@ -230,15 +234,14 @@ def class_guesses(probe: Probe, model: nn.Module, images: np.ndarray, holes: np.
     return [(probe.classes[i], float(p)) for p, i in zip(values.tolist(), indices.tolist())]
 
 
-def fill_line(probe: Probe, inpainter: Inpainter, image: np.ndarray, holes: np.ndarray) -> str:
+def fill_line(probe: Probe, model: nn.Module, image: np.ndarray, composite: np.ndarray, holes: np.ndarray) -> str:
     """Does the fill bring the class back? The probe's top class for the masked image (hole and all, as the model
-    gets it), for the composite and for the original, in one line of Markdown."""
+    gets it), for the `composite` the model made of it and for the original, in one line of Markdown."""
     if not holes.any():
         return "**Does the fill bring the class back?** There is no hole: paint one, or draw a random mask."
-    composite = inpainter.inpaint(image, holes)
     no_holes = np.zeros_like(holes)
     (masked, p_masked), (filled, p_filled), (original, p_original) = class_guesses(
-        probe, inpainter.model, np.stack([image, composite, image]), np.stack([holes, no_holes, no_holes]))
+        probe, model, np.stack([image, composite, image]), np.stack([holes, no_holes, no_holes]))
     if masked == original:
         verdict = "the hole does not hide it"
     elif filled == original:

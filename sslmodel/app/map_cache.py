@@ -115,19 +115,14 @@ def write_shipped_maps() -> list[Path]:
     `assets/maps/` (older maps there removed): what a fresh Space reads instead of computing them."""
     from ..bundle import shipped_models
     from ..inpainter import Inpainter
-    from ..probe.linear import encoder_features
-    from .learned import as_batch, load_reference
+    from .learned import feature_space, load_reference
 
     for old in SHIPPED_MAPS.glob("*.safetensors"):
         old.unlink()
     reference = load_reference(maps=[SHIPPED_MAPS])  # computes and writes the pixel map
-    written = list(SHIPPED_MAPS.glob("*.safetensors"))
     for name in shipped_models():
-        model = Inpainter.from_pretrained(name).model
-        key = map_key(model_key(model), reference.key)
-        cached_map(key, encoder_features(model, as_batch(reference.images)), [SHIPPED_MAPS])
-        written.append(map_file(SHIPPED_MAPS, key))
-    return written
+        feature_space(Inpainter.from_pretrained(name).model, reference, [SHIPPED_MAPS])
+    return sorted(SHIPPED_MAPS.glob("*.safetensors"))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,14 @@ class InfluencePanel:
 
 
 @dataclass
+class ResultsExplained:
+    """What one event after new results works out: where the model looked, and whether the fill brings the class
+    back."""
+    looked: InfluencePanel
+    fill_check: FillCheck
+
+
+@dataclass
 class Comparison:
     """The same hole filled by every method: the slide, and the button that downloads it."""
     slide: str

@@ -12,6 +12,7 @@ from gradio.utils import get_upload_folder as gradio_upload_folder
 
 from ..bundle import BundleError
 from ..inpainter import Inpainter
+from .activity import Activity
 from .examples import ExampleSet, find_examples
 from .learned import ModelPanels, Reference, load_reference, model_panels
 from .outputs import OutputFiles
@@ -51,6 +52,7 @@ class AppState:
     gallery_indices: list[int] = field(default_factory=list)  # example index of every gallery item
     gallery_items: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (32x32 image, label)
     reference: Reference | None = None  # where look-alikes come from; None: no look-alikes or maps
+    activity: Activity = field(default_factory=Activity)  # the events people wait for: the rest waits for a pause
 
     @property
     def model_names(self) -> list[str]:
