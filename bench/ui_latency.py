@@ -56,7 +56,8 @@ def random_mask(page, i: int) -> float:
 
 
 def gallery_click(page, i: int) -> float:
-    return timed(page, lambda: page.locator("#examples .gallery-item").nth(i % 30).click())
+    # never the first item as the first pick: the page opens on it, so picking it changes nothing on screen
+    return timed(page, lambda: page.locator("#examples .gallery-item").nth((i + 1) % 30).click())
 
 
 def brush_stroke(page, i: int) -> float | None:
@@ -175,12 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"error: {CHROMIUM} is missing (apt-get install chromium)")
-    checkouts = {"this checkout": ROOT} | ({"against": Path(args.against).resolve()} if args.against else {})
+    checkouts = {"this checkout": ROOT} | ({"other checkout": Path(args.against).resolve()} if args.against else {})
     options = [option for model in args.model for option in ("--model", str(Path(model).resolve()))]
     with ExitStack() as stack:
         urls = {}
         for name, checkout in checkouts.items():
-            server, urls[name] = start_server(False, Path(tempfile.mkdtemp(prefix="sslmodel-ui-")), checkout, options)
+            temp_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sslmodel-ui-")))
+            server, urls[name] = start_server(False, temp_dir, checkout, options)
             stack.callback(server.wait, timeout=30)
             stack.callback(server.terminate)
         playwright = stack.enter_context(sync_playwright())
@@ -189,12 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         figures = time_actions({name: open_page(browser, url) for name, url in urls.items()}, args)
 
     if args.against:
-        print(f"against: {checkouts['against']}")
+        print(f"other checkout: {checkouts['other checkout']}")
     print("From the action to the new composite (or look-alikes) on screen, Chromium, `python app.py`\n")
     print_table(figures)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"against": args.against, **figures}, indent=2) + "\n",
+        Path(args.json).write_text(json.dumps({"other checkout": args.against, "pages": figures}, indent=2) + "\n",
                                    encoding="utf-8")
     for name, rows in figures.items():
         print(f"ui_latency ({name}): " + "; ".join(f"{action} p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"

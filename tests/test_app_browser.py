@@ -216,7 +216,9 @@ def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
     """`python app.py` as a new user runs it: no network, no torchvision cache, no example folder."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("SSLMODEL_EXAMPLES", "MODEL_REPO")}
-    env |= {"HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
+    temp = tmp_path / "tmp"  # where the server's outputs go, and must be gone after it stops
+    temp.mkdir()
+    env |= {"HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False", "TMPDIR": str(temp)}
     log = tmp_path / "server.log"  # a file, not a pipe: a chatty server never blocks on it
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.DEVNULL, stderr=log.open("w"))
@@ -237,9 +239,11 @@ def test_a_fresh_offline_start_opens_on_a_filled_example(browser, tmp_path):
         wait_for(lambda: not np.array_equal(tile(page, "original"), original), "another example")
         assert "Hole PSNR" in page.locator("#metrics").inner_text()
         page.close()
+        assert list(temp.glob("sslmodel-app-*")), "the outputs are where this test looks for them"
     finally:
-        server.terminate()
+        server.terminate()  # SIGTERM, as `docker stop` and a Space's restart send
         server.wait(timeout=30)
+    assert server.returncode == 0 and not list(temp.glob("sslmodel-app-*")), "a stopped server leaves no outputs"
     errors = log.read_text()
     # (uvicorn may log a ClientDisconnect when the browser goes away; nothing of ours may fail)
     assert str(ROOT / "sslmodel") not in errors and str(ROOT / "app.py") not in errors, errors

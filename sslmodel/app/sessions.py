@@ -13,6 +13,8 @@ first; a page left open and idle keeps its session.
 from __future__ import annotations
 
 import datetime
+import signal
+import sys
 from typing import Any
 
 import gradio as gr
@@ -90,7 +92,9 @@ def bound_sessions(demo: gr.Blocks, holder: StateHolder | None = None) -> Bounde
 
 
 def serve(demo: gr.Blocks, **launch_options: Any) -> None:
-    """`demo.launch(**launch_options)` with bounded sessions, serving until the process is stopped."""
+    """`demo.launch(**launch_options)` with bounded sessions, serving until the process is stopped. A SIGTERM
+    (`docker stop`, a Space's restart) stops it as Ctrl+C does, so that its temporary files are removed."""
     demo.launch(prevent_thread_lock=True, **launch_options)
     bound_sessions(demo)
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
     demo.block_thread()
