@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import save_file
 
 from sslmodel import Inpainter, shipped_models
-from sslmodel.app import map_cache
+from sslmodel.app import map_cache, shipped_maps
 from sslmodel.app.examples import from_gallery
 from sslmodel.app.learned import REFERENCE_FILE
 from sslmodel.app.map_cache import (SHIPPED_MAPS, cached_map, map_file, map_key, model_key, read_map, reference_key,
@@ -94,8 +94,8 @@ def test_keys_follow_the_weights_and_the_reference(tiny_bundles):
 
 
 def test_the_shipped_models_and_reference_set_have_their_maps_shipped():
-    """A Space starts without a cache: the maps it needs ship with the package (`python -m sslmodel.app.map_cache`
-    writes them after a bundle or the reference set changes)."""
+    """A Space starts without a cache: the maps it needs ship with the package (`python -m
+    sslmodel.app.shipped_maps` writes them after a bundle or the reference set changes)."""
     gallery = from_gallery(REFERENCE_FILE)
     images = np.stack([gallery.load(i) for i in range(len(gallery))])
     reference = reference_key(images, list(gallery.labels))
@@ -109,13 +109,11 @@ def test_the_shipped_models_and_reference_set_have_their_maps_shipped():
 
 def test_writing_the_shipped_maps_replaces_them_with_one_per_model_and_the_pixels(tmp_path, counted_tsne,
                                                                                   tiny_bundles, monkeypatch):
-    from sslmodel import bundle
-    monkeypatch.setattr(map_cache, "SHIPPED_MAPS", tmp_path)
-    monkeypatch.setattr(bundle, "shipped_models", lambda: [str(folder) for folder in tiny_bundles.values()])
+    monkeypatch.setattr(shipped_maps, "shipped_models", lambda: [str(folder) for folder in tiny_bundles.values()])
     (tmp_path / "stale.safetensors").write_bytes(b"a map of weights that no longer ship")
-    written = map_cache.write_shipped_maps()
-    assert sorted(written) == sorted(tmp_path.glob("*.safetensors")) and len(written) == 1 + len(tiny_bundles)
+    written = shipped_maps.write_shipped_maps(tmp_path)
+    assert written == sorted(tmp_path.glob("*.safetensors")) and len(written) == 1 + len(tiny_bundles)
     assert not (tmp_path / "stale.safetensors").exists()
     calls = len(counted_tsne)
-    map_cache.write_shipped_maps()
+    shipped_maps.write_shipped_maps(tmp_path)
     assert len(counted_tsne) == calls + len(written), "every map is computed again, none read from the old ones"

@@ -6,9 +6,8 @@ or a model's weights, and the reference images. Each map is stored under a key t
 when it is read). It is looked up first among the maps shipped with the package (`assets/maps/`, for the shipped
 models: a Space loses its disk on every restart), then in the user's cache (`$SSLMODEL_CACHE/maps`, by default
 `~/.cache/sslmodel/maps`). A file whose recorded key, shape or values do not match is ignored and the map
-recomputed: a cache is never trusted over the computation.
-
-    python -m sslmodel.app.map_cache        # (re)write the shipped models' maps into assets/maps/
+recomputed: a cache is never trusted over the computation. `python -m sslmodel.app.shipped_maps` writes the
+shipped ones.
 """
 
 from __future__ import annotations
@@ -108,23 +107,3 @@ def cached_map(key: str, features: torch.Tensor, folders: list[Path] | None = No
         except OSError:
             pass
     return coordinates
-
-
-def write_shipped_maps() -> list[Path]:
-    """The maps of the shipped reference set in raw pixels and in every shipped model's features, written into
-    `assets/maps/` (older maps there removed): what a fresh Space reads instead of computing them."""
-    from ..bundle import shipped_models
-    from ..inpainter import Inpainter
-    from .learned import feature_space, load_reference
-
-    for old in SHIPPED_MAPS.glob("*.safetensors"):
-        old.unlink()
-    reference = load_reference(maps=[SHIPPED_MAPS])  # computes and writes the pixel map
-    for name in shipped_models():
-        feature_space(Inpainter.from_pretrained(name).model, reference, [SHIPPED_MAPS])
-    return sorted(SHIPPED_MAPS.glob("*.safetensors"))
-
-
-if __name__ == "__main__":
-    for path in write_shipped_maps():
-        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
