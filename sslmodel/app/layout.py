@@ -188,7 +188,7 @@ def wire(demo: gr.Blocks, state: AppState, page: Page) -> None:
     # while it is still missing, else the whole hole) and whether the fill brings the class back: one request,
     # not two, and only in a pause, so that a quick next action never shares the CPU with it. A click on a pixel
     # redraws the map at once.
-    page.shown.change(bind(handlers.on_shown, state, can_wait=True), [image, page.shown, model, picker],
+    page.shown.change(on(handlers.on_shown, can_wait=True), [image, page.shown, model, picker],
                       flatten(out.explained), **quiet, api_visibility="private", concurrency_id=LATER_GROUP,
                       concurrency_limit=1)
     picker.input(on(handlers.on_influence), [image, page.shown, model, picker], flatten(out.looked), **quiet,
