@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import torch
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from sslmodel import shipped_models
 from sslmodel.app import LAUNCH_OPTIONS, build_demo, make_state
@@ -24,6 +24,15 @@ SHOWN = """previous => {  // the composite tile shows a new picture, fully loade
     const image = document.querySelector("#composite img");
     return image !== null && image.src !== previous && image.complete && image.naturalWidth > 0;
 }"""
+
+
+def open_page(browser: Browser, url: str, viewport: dict) -> Page:
+    """A page of its own (a separate browser context) on `url`, once its opening result is on screen."""
+    page = browser.new_context(viewport=viewport).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_function(SHOWN, arg=None, polling="raf")
+    return page
 
 
 @contextmanager
@@ -43,11 +52,7 @@ def served_page(model_names: list[str] | None, viewport: dict, address: str = ""
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=viewport)
-            page.set_default_timeout(60_000)
-            page.goto(url + address)
-            page.wait_for_function(SHOWN, arg=None, polling="raf")  # the opening result
-            yield page, list(models)
+            yield open_page(browser, url + address, viewport), list(models)
             browser.close()
     finally:
         demo.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Browser, Page, TimeoutError, sync_playwright
 
-from browser_app import CHROMIUM, CHROMIUM_ARGS, SHOWN
+from browser_app import CHROMIUM, CHROMIUM_ARGS, SHOWN, open_page
 from soak import ROOT, start_server
 
 VIEWPORT = {"width": 1440, "height": 900}
@@ -123,13 +123,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def open_page(browser: Browser, url: str) -> Page:
-    """A page of its own (a separate browser context) on `url`, once its opening result is on screen, drawing
-    "boxes" (every seed draws another mask; a centre square never moves)."""
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    page.wait_for_function(SHOWN, arg=None, polling="raf")
+def boxes_page(browser: Browser, url: str) -> Page:
+    """A page of its own on `url` (browser_app.open_page), drawing "boxes" (every seed draws another mask; a centre
+    square never moves)."""
+    page = open_page(browser, url, VIEWPORT)
     page.locator("#family input").click()
     page.get_by_role("option", name="boxes").click()
     return page
@@ -188,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         stack.callback(browser.close)
-        figures = time_actions({name: open_page(browser, url) for name, url in urls.items()}, args)
+        figures = time_actions({name: boxes_page(browser, url) for name, url in urls.items()}, args)
 
     if args.against:
         print(f"other checkout: {checkouts['other checkout']}")
