@@ -25,6 +25,7 @@ import math
 import shlex
 import sys
 
+from sslmodel.contrastive import JOINT_LOSSES
 from sslmodel.data import DataError
 from sslmodel.device import PRECISIONS
 from sslmodel.engine import NonFiniteLossError, Recipe
@@ -51,6 +52,13 @@ def number(kind, minimum: float | None = None, positive: bool = False):
     return parse
 
 
+def probability(text: str) -> float:
+    value = number(float, minimum=0)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be at most 1, got {text}")
+    return value
+
+
 def positive(kind):
     return number(kind, positive=True)
 
@@ -67,6 +75,36 @@ def json_object(text: str) -> dict:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"must be a JSON object such as '{{\"width\": 64}}', got {text}")
     return value
+
+
+def add_joint_loss_flags(parser: argparse.ArgumentParser, r: Recipe) -> None:
+    """The recipe's joint-embedding flags: which loss, on what, with which views."""
+    parser.add_argument("--contrastive-weight", type=non_negative(float), default=r.contrastive_weight,
+                        help="also train the encoder with a joint-embedding loss (--joint-loss) between each masked "
+                        "image and an augmented view of it, times this weight (default %(default)s); 0 trains on "
+                        "inpainting alone")
+    parser.add_argument("--joint-loss", default=r.joint_loss, choices=JOINT_LOSSES,
+                        help="nt_xent (SimCLR, a 512-128 projector) or vicreg (a 2048-wide expander; its loss is "
+                        "divided by 25 to sit near NT-Xent's scale) (default %(default)s)")
+    parser.add_argument("--contrastive-stages", default=r.contrastive_stages, choices=FEATURE_STAGES,
+                        help="the pooled encoder stages the joint loss acts on: all of them (what the probe "
+                        "reads) or the deep one (default %(default)s)")
+    parser.add_argument("--contrastive-warmup", type=non_negative(float), default=r.contrastive_warmup,
+                        metavar="EPOCHS", help="epochs over which the joint loss's weight ramps up from zero "
+                        "(default %(default)s)")
+    parser.add_argument("--encoder-grad-scale", type=non_negative(float), default=r.encoder_grad_scale,
+                        help="scale the joint loss's gradient into the shared encoder by this (its head learns at "
+                        "full strength) (default %(default)s)")
+    parser.add_argument("--view-holes", default=r.view_holes, action=argparse.BooleanOptionalAction,
+                        help="give the augmented view holes of its own (default off: the view is seen whole)")
+    parser.add_argument("--small-crops", type=non_negative(int), default=r.small_crops,
+                        help="extra 16x16 crops of every image as further positives (default %(default)s)")
+    parser.add_argument("--view-jitter", type=non_negative(float), default=r.view_jitter,
+                        help="the views' brightness, contrast and saturation jitter (default %(default)s)")
+    parser.add_argument("--view-gray", type=probability, default=r.view_gray,
+                        help="the share of views made grayscale (default %(default)s)")
+    parser.add_argument("--temperature", type=positive(float), default=r.temperature,
+                        help="NT-Xent temperature (default %(default)s)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -95,21 +133,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="average the loss over the missing pixels only, or over every pixel (default %(default)s)")
     parser.add_argument("--augment", default=r.augment, action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default on)")
-    parser.add_argument("--contrastive-weight", type=non_negative(float), default=r.contrastive_weight,
-                        help="also train the encoder with a contrastive loss (SimCLR's NT-Xent between each masked "
-                        "image and an augmented view of it) times this weight (default %(default)s); 0 trains on "
-                        "inpainting alone")
-    parser.add_argument("--contrastive-stages", default=r.contrastive_stages, choices=FEATURE_STAGES,
-                        help="the pooled encoder stages the contrastive loss acts on: all of them (what the probe "
-                        "reads) or the deep one (default %(default)s)")
-    parser.add_argument("--contrastive-warmup", type=non_negative(float), default=r.contrastive_warmup,
-                        metavar="EPOCHS", help="epochs over which the contrastive weight ramps up from zero "
-                        "(default %(default)s)")
-    parser.add_argument("--view-holes", default=r.view_holes, action=argparse.BooleanOptionalAction,
-                        help="give the contrastive loss's augmented view holes of its own (default off: the "
-                        "view is seen whole)")
-    parser.add_argument("--temperature", type=positive(float), default=r.temperature,
-                        help="NT-Xent temperature of the contrastive loss (default %(default)s)")
+    add_joint_loss_flags(parser, r)
     parser.add_argument("--out", default=d.out, help="output folder: checkpoint, log.jsonl, samples, curves and the "
                         "final bundle (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out after its last "

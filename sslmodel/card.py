@@ -62,11 +62,19 @@ def objective_line(recipe: Recipe) -> str:
     if not recipe.contrastive:
         return inpainting + " alone"
     stages = "pooled encoder stages" if recipe.contrastive_stages == "all" else "pooled deep encoder stage"
+    loss = (f"NT-Xent (temperature {recipe.temperature:g})" if recipe.joint_loss == "nt_xent"
+            else "VICReg (invariance 25, variance 25, covariance 1, divided by 25, on a 2048-wide expander)")
     warmup = f", its weight warmed up over {recipe.contrastive_warmup:g} epochs" if recipe.contrastive_warmup else ""
-    return (f"{inpainting} + {recipe.contrastive_weight:g} x NT-Xent (temperature {recipe.temperature:g}){warmup} "
-            f"between the {stages} of each masked image (from the inpainting pass) and of a masked augmented view "
-            "of it (an encoder-only pass), through a projection head that is used in training only and is not part "
-            "of this bundle")
+    view = "a masked augmented view" if recipe.view_holes else "a whole augmented view"
+    colour = (f"colour jitter {recipe.view_jitter:g}, grayscale {recipe.view_gray:.0%}"
+              if recipe.view_jitter or recipe.view_gray else "colours kept")
+    crops = (f", and {recipe.small_crops} small 16x16 crops of it, each paired with both"
+             if recipe.small_crops else "")
+    scale = (f"; the joint loss's gradient into the shared encoder is scaled by {recipe.encoder_grad_scale:g}"
+             if recipe.encoder_grad_scale != 1 else "")
+    return (f"{inpainting} + {recipe.contrastive_weight:g} x {loss}{warmup} between the {stages} of each masked "
+            f"image (from the inpainting pass) and of {view} of it ({colour}; an encoder-only pass){crops}, through "
+            f"a head that is used in training only and is not part of this bundle{scale}")
 
 
 def model_card(config: BundleConfig | dict[str, Any]) -> str:

@@ -18,7 +18,12 @@ from .convert import to_float
 from .device import AUTOCAST_DTYPES, pick_precision
 from .holes import make_holes
 from .objective import step_losses
+from .views import ViewConfig, small_crops
 from .views import augment as augmented_view
+
+
+# What a recipe that predates a field ran with, where that is not the field's default today
+PREDATED = {"contrastive_weight": 0.0, "encoder_grad_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -35,17 +40,26 @@ class Recipe:
     loss: str = "l1"                # l1 or mse
     loss_region: str = "hole"       # hole: average over missing pixels only; all: every pixel (the tutorial)
     augment: bool = True            # random horizontal flips
-    contrastive_weight: float = 0.5  # > 0: also NT-Xent between each masked image and an augmented view of it
+    contrastive_weight: float = 0.5  # > 0: also a joint loss between each masked image and an augmented view of it
     contrastive_stages: str = "all"  # the pooled encoder stages it acts on: all (what the probe reads) or deep
     contrastive_warmup: float = 0.0  # epochs over which its weight ramps up linearly from zero
     view_holes: bool = False        # True: the augmented view gets holes of its own; False: it is seen whole
     temperature: float = 0.2        # NT-Xent's temperature
+    joint_loss: str = "nt_xent"     # nt_xent (SimCLR) or vicreg (on a 2048-wide expander)
+    small_crops: int = 0            # extra 16x16 crops of every image as further positives (multi-crop)
+    view_jitter: float = 0.4        # the views' brightness, contrast and saturation jitter; 0: colours kept
+    view_gray: float = 0.2          # the share of views turned grayscale
+    encoder_grad_scale: float = 1.0  # the joint loss's gradient into the shared encoder is scaled by this
     seed: int = 0
     precision: str = "auto"         # fp32, or bf16 autocast; auto: bf16 where it is fast (device.fast_bf16)
 
     @property
     def contrastive(self) -> bool:
         return self.contrastive_weight > 0
+
+    @property
+    def view_config(self) -> ViewConfig:
+        return ViewConfig(jitter=self.view_jitter, gray_probability=self.view_gray)
 
     def contrastive_weight_at(self, step: int, steps_per_epoch: int) -> float:
         """The contrastive weight at global step `step` (from 0), after its warm-up."""
@@ -57,10 +71,11 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Recipe":
-        """A recipe from config.json or a checkpoint. Fields it predates take their defaults' value, except the
-        contrastive weight: a recipe older than the contrastive loss trained inpainting alone."""
+        """A recipe from config.json or a checkpoint. Fields it predates take their defaults' value, except where
+        the default changed since: a recipe older than the contrastive loss trained inpainting alone, and one older
+        than the encoder's gradient scale sent the joint loss's whole gradient into the encoder."""
         known = {f.name for f in fields(cls)}
-        return cls(**{"contrastive_weight": 0.0} | {key: value for key, value in values.items() if key in known})
+        return cls(**PREDATED | {key: value for key, value in values.items() if key in known})
 
 
 @dataclass(frozen=True)
@@ -164,8 +179,8 @@ def train_one_epoch(trained, optimizer, scheduler, images_uint8: torch.Tensor, r
     """One pass over this rank's shard of `images_uint8` (see epoch_shard), as `recipe` says.
 
     `trained` is an objective.Objective (or a wrapper of one: DDP, torch.compile): (images, holes, view,
-    view_holes) -> (reconstruction, projections). With the contrastive loss on, every image also gets an
-    augmented view with holes of its own, and the step minimises inpainting + weight * NT-Xent. `progress` is the
+    view_holes, crops) -> (reconstruction, projections). With the joint loss on, every image also gets an
+    augmented view (and the recipe's small crops), and the step minimises inpainting + weight * joint loss. `progress` is the
     progress bar's label (None: no bar). Raises NonFiniteLossError after a step whose loss is not finite.
     """
     trained.train()
@@ -184,16 +199,19 @@ def train_one_epoch(trained, optimizer, scheduler, images_uint8: torch.Tensor, r
             batch = random_flip(batch, generator)  # on uint8: a quarter of the bytes of float
         batch = to_float(batch).contiguous(memory_format=torch.channels_last)
         holes = make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
-        view = view_holes = None
+        view = view_holes = crops = None
         if recipe.contrastive:
-            view = augmented_view(batch, generator).contiguous(memory_format=torch.channels_last)
+            view = augmented_view(batch, generator, recipe.view_config).contiguous(memory_format=torch.channels_last)
             view_holes = (make_holes(recipe.holes, len(index), batch.shape[-1], generator=generator).to(device)
                           if recipe.view_holes else torch.zeros_like(holes))
+            if recipe.small_crops:
+                crops = small_crops(batch, recipe.small_crops, generator, recipe.view_config).contiguous(
+                    memory_format=torch.channels_last)
         with autocast:
-            reconstruction, projections = trained(batch, holes, view, view_holes)
+            reconstruction, projections = trained(batch, holes, view, view_holes, crops)
         weight = recipe.contrastive_weight_at(scheduler.last_epoch, steps)
         losses = step_losses(inpainting_loss(reconstruction.float(), batch, holes, recipe.loss, recipe.loss_region),
-                             projections, weight, recipe.temperature)
+                             projections, weight, recipe.temperature, recipe.joint_loss, 2 + recipe.small_crops)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         optimizer.step()

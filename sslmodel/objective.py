@@ -3,11 +3,11 @@
 Both objectives live in one module (`Objective`), so that DistributedDataParallel and torch.compile see every
 parameter that a step updates: the inpainting model's and, when the contrastive loss is on, the projection head's.
 
-The contrastive loss costs about half an inpainting step, not a step of its own: the masked image's encoder
-stages come from the inpainting pass itself, and its partner is one augmented view of the same image, masked with
-holes of its own and passed through the encoder only (no decoder). SimCLR's NT-Xent pulls the two together. The
-features are those the linear probe reads (the pooled encoder stages), or the deep stage alone. Bundles keep the
-model, not the head.
+The joint loss costs about half an inpainting step, not a step of its own: the masked image's encoder stages come
+from the inpainting pass itself, and its partner is one augmented view of the same image passed through the encoder
+only (no decoder); small crops, if any, are further encoder-only passes at their own size. NT-Xent or VICReg
+(contrastive.py) pulls them together. The features are those the linear probe reads (the pooled encoder stages),
+or the deep stage alone. Bundles keep the model, not the head.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .contrastive import Projector, nt_xent
+from .contrastive import head_for, joint_loss
 
 FEATURE_STAGES = ("all", "deep")  # which pooled encoder stages the contrastive loss acts on
 
@@ -42,35 +42,51 @@ def feature_width(model: nn.Module, stages: str = "all", size: int = 32) -> int:
     return width
 
 
-class Objective(nn.Module):
-    """The inpainting model, and a projection head on its pooled encoder `stages` when `contrastive` is set.
+def scale_gradient(tensor: torch.Tensor, scale: float) -> torch.Tensor:
+    """`tensor` unchanged going forward; the gradient flowing back through it times `scale` (compiles to nothing)."""
+    if scale == 1.0:
+        return tensor
+    return tensor * scale + tensor.detach() * (1 - scale)
 
-    forward(images, holes, view, view_holes) -> (reconstruction, projections): `view` is an augmented view of
-    every image with its own holes, or None for inpainting alone (then projections is None). projections is
-    (2N, d): the masked images' first, then their views'.
+
+class Objective(nn.Module):
+    """The inpainting model, and the joint `loss`'s head (NT-Xent's projector or VICReg's expander) on its pooled
+    encoder `stages` when `contrastive` is set. The head learns from the joint loss at full strength; the shared
+    encoder gets that loss's gradient times `encoder_grad_scale`, so that it can be kept from drowning out what
+    inpainting needs.
+
+    forward(images, holes, view, view_holes, crops) -> (reconstruction, projections): `view` is an augmented view
+    of every image with its own holes, or None for inpainting alone (then projections is None); `crops` is None or
+    (k * N, 3, h, w): k small crops of every image, crop by crop. projections is ((2 + k) * N, d): the masked
+    images' first, then their views', then the crops'.
     """
 
-    def __init__(self, model: nn.Module, contrastive: bool = False, stages: str = "all"):
+    def __init__(self, model: nn.Module, contrastive: bool = False, stages: str = "all", loss: str = "nt_xent",
+                 encoder_grad_scale: float = 1.0):
         super().__init__()
         if stages not in FEATURE_STAGES:
             raise ValueError(f"unknown feature stages {stages!r}; choose one of {', '.join(FEATURE_STAGES)}")
-        self.model, self.stages = model, stages
-        self.projector = Projector(feature_width(model, stages)) if contrastive else None
+        self.model, self.stages, self.encoder_grad_scale = model, stages, encoder_grad_scale
+        self.projector = head_for(loss, feature_width(model, stages)) if contrastive else None
 
     def forward(self, images: torch.Tensor, holes: torch.Tensor, view: torch.Tensor | None = None,
-                view_holes: torch.Tensor | None = None):
+                view_holes: torch.Tensor | None = None, crops: torch.Tensor | None = None):
         if view is None or self.projector is None:
             return self.model(images, holes), None
         reconstruction, features = self.model.forward_with_features(images, holes, self.stages)
-        view_features = self.model.masked_features(view, view_holes, self.stages)
-        return reconstruction, self.projector(torch.cat([features, view_features]))
+        features = [features, self.model.masked_features(view, view_holes, self.stages)]
+        if crops is not None:
+            no_holes = torch.zeros(crops.shape[0], *crops.shape[2:], dtype=torch.bool, device=crops.device)
+            features.append(self.model.masked_features(crops, no_holes, self.stages))
+        joint = scale_gradient(torch.cat(features), self.encoder_grad_scale)
+        return reconstruction, self.projector(joint)
 
 
 def step_losses(inpainting: torch.Tensor, projections: torch.Tensor | None, contrastive_weight: float,
-                temperature: float) -> StepLosses:
-    """Inpainting plus `contrastive_weight` times NT-Xent between the two halves of `projections`."""
+                temperature: float, loss: str = "nt_xent", views: int = 2) -> StepLosses:
+    """Inpainting plus `contrastive_weight` times the joint `loss` over the `views` equal groups of `projections`
+    (contrastive.joint_loss)."""
     if projections is None:
         return StepLosses(inpainting, inpainting, torch.zeros_like(inpainting))
-    first, second = projections.float().chunk(2)
-    contrastive = nt_xent(first, second, temperature)
+    contrastive = joint_loss(list(projections.float().chunk(views)), loss, temperature)
     return StepLosses(inpainting + contrastive_weight * contrastive, inpainting, contrastive)

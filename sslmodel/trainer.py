@@ -262,7 +262,8 @@ def build_state(setup: Setup, resume: bool = False) -> RunState:
     torch.manual_seed(recipe.seed)
     model = build(config.arch, config.arch_config).to(device, memory_format=torch.channels_last)
     # One module for DDP, compile and AdamW: the model and, with the contrastive loss, its projection head.
-    objective = Objective(model, recipe.contrastive, recipe.contrastive_stages).to(device)
+    objective = Objective(model, recipe.contrastive, recipe.contrastive_stages, recipe.joint_loss,
+                          recipe.encoder_grad_scale).to(device)
     data = load_training_data(setup)
     optimizer, scheduler = build_optimizer(objective, recipe, data.steps_per_epoch * recipe.epochs, device)
     trained = torch.nn.parallel.DistributedDataParallel(objective) if setup.distributed else objective

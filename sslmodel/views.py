@@ -8,12 +8,13 @@ contrast, saturation) and random grayscale. Images are float (N, 3, H, W) in [0,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601 luma
+SMALL_CROP_SCALE = (0.1, 0.4)  # area of a small crop, as a fraction of the image
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,10 @@ def _uniform(n: int, low: float, high: float, generator: torch.Generator, device
     return low + (high - low) * torch.rand(n, generator=generator, device=device)
 
 
-def resized_crop(images: torch.Tensor, config: ViewConfig, generator: torch.Generator) -> torch.Tensor:
-    """A random crop of every image, resized back to full size (bilinear), flipped for half of them."""
+def resized_crop(images: torch.Tensor, config: ViewConfig, generator: torch.Generator,
+                 size: int | None = None) -> torch.Tensor:
+    """A random crop of every image, resized to `size` x `size` (default: the image's), bilinear, flipped for half
+    of them."""
     n, device = images.shape[0], images.device
     area = _uniform(n, *config.crop_scale, generator, device)
     log_ratio = _uniform(n, math.log(config.crop_ratio[0]), math.log(config.crop_ratio[1]), generator, device)
@@ -43,7 +46,8 @@ def resized_crop(images: torch.Tensor, config: ViewConfig, generator: torch.Gene
     theta = torch.zeros(n, 2, 3, device=device, dtype=images.dtype)
     theta[:, 0, 0], theta[:, 0, 2] = width * flip, centre_x
     theta[:, 1, 1], theta[:, 1, 2] = height, centre_y
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    out_shape = list(images.shape[:2]) + [size or images.shape[-2], size or images.shape[-1]]
+    grid = F.affine_grid(theta, out_shape, align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
@@ -69,9 +73,19 @@ def color_jitter(images: torch.Tensor, config: ViewConfig, generator: torch.Gene
     return torch.where(to_gray, gray(out).expand_as(out), out).clamp(0, 1)
 
 
-def augment(images: torch.Tensor, generator: torch.Generator, config: ViewConfig = ViewConfig()) -> torch.Tensor:
-    """One random view of every image."""
-    return color_jitter(resized_crop(images, config, generator), config, generator)
+def augment(images: torch.Tensor, generator: torch.Generator, config: ViewConfig = ViewConfig(),
+            size: int | None = None) -> torch.Tensor:
+    """One random view of every image, `size` pixels square (default: the image's)."""
+    return color_jitter(resized_crop(images, config, generator, size), config, generator)
+
+
+def small_crops(images: torch.Tensor, count: int, generator: torch.Generator, config: ViewConfig = ViewConfig(),
+                size: int = 16) -> torch.Tensor:
+    """`count` small views of every image (multi-crop, Caron et al. 2020): crops of 10 to 40% of the image at
+    `size` x `size`, so that each costs an encoder pass at a quarter of the pixels. (count * N, 3, size, size),
+    crop by crop."""
+    local = replace(config, crop_scale=SMALL_CROP_SCALE)
+    return torch.cat([augment(images, generator, local, size) for _ in range(count)])
 
 
 def two_views(images: torch.Tensor, generator: torch.Generator,

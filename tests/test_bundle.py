@@ -49,6 +49,12 @@ def test_the_card_says_which_objective_trained_the_weights():
     assert "- objective: inpainting (L1 over the missing pixels) alone" in model_card(config)
     config["recipe"] |= {"contrastive_weight": 0.5, "temperature": 0.2}
     assert "inpainting (L1 over the missing pixels) + 0.5 x NT-Xent (temperature 0.2)" in model_card(config)
+    assert "colour jitter 0.4, grayscale 20%" in model_card(config) and "scaled" not in model_card(config)
+    config["recipe"] |= {"joint_loss": "vicreg", "small_crops": 2, "view_jitter": 0.0, "view_gray": 0.0,
+                         "encoder_grad_scale": 0.2}
+    card = model_card(config)
+    assert "+ 0.5 x VICReg" in card and "2 small 16x16 crops" in card and "colours kept" in card
+    assert "gradient into the shared encoder is scaled by 0.2" in card
 
 
 def test_the_card_carries_the_metrics_as_a_model_index(bundle, tmp_path):

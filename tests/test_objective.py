@@ -13,7 +13,7 @@ from sslmodel import Inpainter, build_model, engine, trainer
 from sslmodel.bundle import WEIGHTS_NAME
 from sslmodel.engine import EpochGenerators, Recipe
 from sslmodel.holes import make_holes
-from sslmodel.objective import Objective, feature_width, step_losses
+from sslmodel.objective import Objective, feature_width, scale_gradient, step_losses
 from sslmodel.trainer import CHECKPOINT_NAME
 from sslmodel.views import augment
 
@@ -99,6 +99,51 @@ def test_a_joint_epoch_trains_the_head_and_sends_the_contrastive_gradient_into_t
     assert joint.loss == pytest.approx(joint.inpainting_loss + joint.contrastive_loss, rel=1e-6)
     stem = "stem.1.0.weight"
     assert not torch.allclose(results[0.0][1][stem], results[1.0][1][stem]), "the encoder feels the second loss"
+
+
+def test_small_crops_join_the_projections_after_the_views():
+    model = build_model("dilated_unet", width=8)
+    objective = Objective(model, contrastive=True, loss="vicreg")
+    images, holes = torch.rand(4, 3, 32, 32), torch.rand(4, 32, 32) < 0.5
+    crops = torch.rand(8, 3, 16, 16)
+    _, projections = objective(images, holes, images, torch.zeros_like(holes), crops)
+    assert projections.shape == (16, 2048)  # masked, view, then two crops of each image; VICReg's expander
+    losses = step_losses(torch.tensor(0.1), projections, 0.5, 0.2, "vicreg", views=4)
+    assert losses.total.item() == pytest.approx(0.1 + 0.5 * losses.contrastive.item())
+
+
+def test_the_encoder_gradient_scale_reaches_the_encoder_only():
+    features = torch.randn(4, 6, requires_grad=True)
+    scaled = scale_gradient(features, 0.25)
+    assert torch.equal(scaled, features)
+    scaled.sum().backward()
+    assert torch.allclose(features.grad, torch.full_like(features, 0.25))
+    grads = {}
+    for scale in (1.0, 0.25):
+        torch.manual_seed(0)
+        objective = Objective(build_model("dilated_unet", width=8), contrastive=True, encoder_grad_scale=scale)
+        images = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+        holes = torch.zeros(8, 32, 32, dtype=torch.bool)
+        _, projections = objective(images, holes, images.flip(-1), holes)
+        step_losses(torch.tensor(0.0), projections, 1.0, 0.2).contrastive.backward()
+        grads[scale] = (objective.model.stem[1][0].weight.grad.clone(), objective.projector.net[0].weight.grad.clone())
+    assert torch.allclose(grads[0.25][0], 0.25 * grads[1.0][0], atol=1e-7), "the encoder gets a quarter"
+    assert torch.allclose(grads[0.25][1], grads[1.0][1]), "the head learns at full strength"
+
+
+@pytest.mark.parametrize("arm", [{"joint_loss": "vicreg"}, {"small_crops": 2}, {"view_jitter": 0.1, "view_gray": 0.0},
+                                 {"encoder_grad_scale": 0.2}])
+def test_every_arm_of_the_recipe_trains_and_moves_its_loss(arm):
+    torch.manual_seed(0)
+    recipe = Recipe(**arm)
+    objective = Objective(build_model("dilated_unet", width=8), contrastive=True, loss=recipe.joint_loss,
+                          encoder_grad_scale=recipe.encoder_grad_scale)
+    images = small_images(32)
+    optimizer, scheduler = trainer.build_optimizer(objective, Recipe(schedule="constant"), 100, torch.device("cpu"))
+    first = epoch(objective, images, 1.0, optimizer=optimizer, scheduler=scheduler, **arm)
+    for seed in range(1, 12):
+        last = epoch(objective, images, 1.0, optimizer=optimizer, scheduler=scheduler, seed=seed, **arm)
+    assert last.contrastive_loss < first.contrastive_loss and last.inpainting_loss < first.inpainting_loss
 
 
 def fixed_contrastive_loss(objective: Objective, images: torch.Tensor) -> float:
