@@ -131,6 +131,10 @@ class Setup:
 
 def set_up(config: TrainConfig) -> Setup:
     """The device, the process group under torchrun, the threads; `auto` precision and compile resolved."""
+    # Denormal floats appear in the activations and gradients as training goes on, and a CPU computes on them
+    # slowly: the step fell from 455 to 340 images/s by epoch 9 (2-core AMX Xeon). Flushed to zero it ran at 408.
+    # Set before any parallel region, so that the worker threads, which copy it when they start, flush too.
+    torch.set_flush_denormal(True)
     world_size, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     try:
         device = pick_device(config.device)

@@ -18,7 +18,7 @@ from PIL import Image
 import app
 from sslmodel.app import handlers, make_state
 from sslmodel.app.layout import CONCURRENCY, MODEL_GROUP, QUEUE_SIZE, build_demo
-from sslmodel.app.outputs import OutputFiles, sweep_upload_leftovers
+from sslmodel.app.outputs import OutputFiles, ServerStopping, sweep_upload_leftovers
 from sslmodel.app.state import load_models, page_notice
 from app_inputs import CLASSES, MODEL_NAMES, bad_images, gradient_image, good_inputs, save_png
 from sslmodel.app.compare import (CLASSICAL, HEAT_ANCHORS, SCALE, compare_all, comparison_slide, error_heatmap,
@@ -301,6 +301,21 @@ def test_output_files_never_hand_out_a_deleted_file_under_concurrent_pruning(tmp
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(hand_out, range(400)))
+
+
+def test_a_stopping_server_removes_its_folder_after_the_picture_being_written_and_writes_none_after():
+    files = OutputFiles()
+    files.png(IMAGE)
+    with ThreadPoolExecutor(1) as pool:
+        with files.lock:  # a handler in the middle of writing a picture when the server is told to stop
+            stopping = pool.submit(files.stop)
+            time.sleep(0.1)
+            assert files.folder.is_dir() and not stopping.done(), "the picture being written is finished first"
+        stopping.result(timeout=10)
+    assert not files.folder.exists()
+    with pytest.raises(ServerStopping):
+        files.png(np.zeros((4, 4, 3), np.uint8))
+    assert not files.folder.exists(), "nothing makes the folder again"
 
 
 def test_output_files_are_per_process_and_bounded(tmp_path):

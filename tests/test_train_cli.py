@@ -204,6 +204,17 @@ def test_the_checkpoint_records_the_precision_used_and_resume_must_match_it(tmp_
     assert "no fast bfloat16 kernels" in capsys.readouterr().out
 
 
+def test_a_run_flushes_denormal_floats_to_zero(tmp_path):
+    try:
+        torch.set_flush_denormal(False)  # an earlier run in this process may have turned it on
+        denormal = torch.tensor([1e-39])  # below float32's smallest normal number (1.2e-38)
+        assert (denormal * 2).item() > 0
+        trainer.set_up(train.make_config(train.parse_args(["--data", str(tmp_path), "--out", str(tmp_path / "o")])))
+        assert (denormal * 2).item() == 0, "the CPU computes denormals slowly; a run flushes them to zero"
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def test_resume_with_the_same_recipe_gets_past_the_check(image_folder, tmp_path, capsys):
     argv = ["--data", str(image_folder), "--out", str(tmp_path / "out"), *SMALL]
     write_checkpoint(tmp_path / "out", argv)  # its empty model state does not fit: refused after the check

@@ -30,28 +30,53 @@ UPLOAD_MAX_BYTES = 256 * 2**20  # Gradio's upload and cache folder's bound, besi
 GRACE = 60  # seconds: a file returned this recently is never deleted (Gradio has yet to copy it)
 
 
+class ServerStopping(RuntimeError):
+    """A picture was asked for after the server began to stop and its folder was removed."""
+
+
+def remove_for_good(folder: Path, lock: threading.Lock, stopped: threading.Event) -> None:
+    """Remove `folder` once no picture is being written into it, and refuse every picture after."""
+    with lock:
+        stopped.set()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class OutputFiles:
     """PNG files for the pictures handlers return (Gradio's own array cache overwrites a shared file under
     concurrent readers; a returned path is instead copied into Gradio's cache, atomically)."""
 
     def __init__(self, folder: str | os.PathLike | None = None, max_age: float = OUTPUT_MAX_AGE,
                  max_bytes: int = OUTPUT_MAX_BYTES, upload_dir: str | os.PathLike | None = None, grace: float = GRACE):
+        self.lock, self.stopped = threading.Lock(), threading.Event()
+        self.remove_folder = None
         if folder is None:  # a folder per process: two servers on one machine never prune each other's files
             folder = tempfile.mkdtemp(prefix="sslmodel-app-")
-            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            # At exit (Ctrl+C, SIGTERM) a handler may still be running in a worker thread: the folder goes once no
+            # picture is being written, and none is written after.
+            self.remove_folder = weakref.finalize(self, remove_for_good, Path(folder), self.lock, self.stopped)
         self.folder, self.max_age, self.max_bytes, self.grace = Path(folder), max_age, max_bytes, grace
         self.folder.mkdir(parents=True, exist_ok=True)
         self.upload_dir = Path(upload_dir) if upload_dir else None  # Gradio's, swept of its empty leftovers
         self.pruned_at = time.time()
-        self.lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Refuse every picture from now on (once the one being written is done); a folder of its own is removed."""
+        if self.remove_folder is not None:
+            self.remove_folder()
+            return
+        with self.lock:
+            self.stopped.set()
 
     def png(self, image: np.ndarray | Image.Image, name: str = "image") -> str:
         data = png_bytes(image)
         path = self.folder / hashlib.sha256(data).hexdigest()[:20] / f"{name}.png"
         with self.lock:
+            if self.stopped.is_set():
+                raise ServerStopping("the server is stopping")
             if path.exists():
                 os.utime(path)  # returned again: it lives for another max_age
             else:
+                path.parent.mkdir(exist_ok=True)  # never parents: a removed folder stays removed
                 with atomic_path(path, durable=False) as tmp:  # throwaway: no fsync on the request's path
                     tmp.write_bytes(data)
             if time.time() - self.pruned_at >= min(self.max_age / 10, self.grace):
