@@ -180,8 +180,9 @@ def train_one_epoch(trained, optimizer, scheduler, images_uint8: torch.Tensor, r
 
     `trained` is an objective.Objective (or a wrapper of one: DDP, torch.compile): (images, holes, view,
     view_holes, crops) -> (reconstruction, projections). With the joint loss on, every image also gets an
-    augmented view (and the recipe's small crops), and the step minimises inpainting + weight * joint loss. `progress` is the
-    progress bar's label (None: no bar). Raises NonFiniteLossError after a step whose loss is not finite.
+    augmented view (and the recipe's small crops), and the step minimises inpainting + weight * joint loss.
+    `progress` is the progress bar's label (None: no bar). Raises NonFiniteLossError after a step whose loss is not
+    finite.
     """
     trained.train()
     device, world_size = placement.device, placement.world_size

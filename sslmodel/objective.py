@@ -43,7 +43,7 @@ def feature_width(model: nn.Module, stages: str = "all", size: int = 32) -> int:
 
 
 def scale_gradient(tensor: torch.Tensor, scale: float) -> torch.Tensor:
-    """`tensor` unchanged going forward; the gradient flowing back through it times `scale` (compiles to nothing)."""
+    """`tensor` unchanged going forward; the gradient flowing back through it times `scale`."""
     if scale == 1.0:
         return tensor
     return tensor * scale + tensor.detach() * (1 - scale)
