@@ -7,6 +7,7 @@ bundle or the reference set changes (a test fails while they are stale):
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..bundle import shipped_models
@@ -26,5 +27,6 @@ def write_shipped_maps(folder: Path = SHIPPED_MAPS) -> list[Path]:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     for path in write_shipped_maps():
         print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
