@@ -85,5 +85,6 @@ def joint_loss(groups: list[torch.Tensor], loss: str = "nt_xent", temperature: f
     view's, then any small crops'. The two global views form one pair; each small crop is paired with both
     (multi-crop: a local view predicts the global ones). The mean over the pairs."""
     pairs = [(0, 1)] + [(anchor, crop) for crop in range(2, len(groups)) for anchor in (0, 1)]
-    one = (lambda a, b: vicreg(a, b)) if loss == "vicreg" else (lambda a, b: nt_xent(a, b, temperature))
+    def one(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return vicreg(a, b) if loss == "vicreg" else nt_xent(a, b, temperature)
     return torch.stack([one(groups[a], groups[b]) for a, b in pairs]).mean()
